@@ -1,0 +1,224 @@
+"""POST /chat/completions: validate the request and plan the (synthetic) completion.
+
+`plan_chat` returns either an error response or a `ChatPlan`: which endpoint serves it, the
+prompt after middle-out, cache hits, the reply pieces and the usage/cost to report.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from . import synth
+from .catalogue import Catalogue
+from .errors import json_error
+from .state import Config, EmulatorState
+
+DEFAULT_REPLY_TOKENS = 64
+BYOK_FEE = 0.05
+MIDDLE_OUT_DEFAULT_MAX_CONTEXT = 8192
+
+
+@dataclass
+class ChatPlan:
+    gen_id: str
+    model: str
+    provider: str
+    created: int
+    stream: bool
+    prompt_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    reasoning: list[str]
+    content: list[str]
+    prices: dict[str, float]
+    is_byok: bool
+    middle_out_applied: bool
+    request: dict[str, Any]
+    started: float = field(default_factory=time.monotonic)
+    sent_tokens: int = 0
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.reasoning) + len(self.content)
+
+    def usage(self, completion_tokens: int | None = None) -> dict[str, Any]:
+        done = self.completion_tokens if completion_tokens is None else completion_tokens
+        reasoning = min(done, len(self.reasoning))
+        fresh = self.prompt_tokens - self.cached_tokens - self.cache_write_tokens
+        prompt_cost = (fresh * self.prices["prompt"]
+                       + self.cached_tokens * self.prices["input_cache_read"]
+                       + self.cache_write_tokens * self.prices["input_cache_write"]
+                       + self.prices["request"])
+        completion_cost = done * self.prices["completion"]
+        upstream = prompt_cost + completion_cost
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": done,
+            "total_tokens": self.prompt_tokens + done,
+            "cost": upstream * BYOK_FEE if self.is_byok else upstream,
+            "is_byok": self.is_byok,
+            "prompt_tokens_details": {"cached_tokens": self.cached_tokens,
+                                      "cache_write_tokens": self.cache_write_tokens,
+                                      "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": reasoning, "image_tokens": 0},
+            "cost_details": {
+                "upstream_inference_cost": upstream if self.is_byok else None,
+                "upstream_inference_prompt_cost": prompt_cost if self.is_byok else 0,
+                "upstream_inference_completions_cost": completion_cost if self.is_byok else 0,
+            },
+        }
+
+    def generation(self, *, finish_reason: str | None, cancelled: bool,
+                   completion_tokens: int, headers: dict[str, str]) -> dict[str, Any]:
+        usage = self.usage(completion_tokens)
+        elapsed_ms = int((time.monotonic() - self.started) * 1000)
+        return {
+            "id": self.gen_id, "upstream_id": f"emu-{self.gen_id}", "total_cost": usage["cost"],
+            "cache_discount": None, "upstream_inference_cost": usage["cost_details"][
+                "upstream_inference_cost"],
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.created)),
+            "model": self.model, "app_id": None, "streamed": self.stream, "cancelled": cancelled,
+            "provider_name": self.provider, "latency": min(elapsed_ms, 5), "moderation_latency":
+            None, "generation_time": elapsed_ms, "finish_reason": finish_reason,
+            "native_finish_reason": finish_reason, "service_tier": None,
+            "tokens_prompt": self.prompt_tokens, "tokens_completion": completion_tokens,
+            "native_tokens_prompt": self.prompt_tokens,
+            "native_tokens_completion": completion_tokens,
+            "native_tokens_completion_images": 0, "native_tokens_reasoning":
+            usage["completion_tokens_details"]["reasoning_tokens"],
+            "native_tokens_cached": self.cached_tokens, "num_media_prompt": None,
+            "num_input_audio_prompt": None, "num_media_completion": None,
+            "num_search_results": None, "num_fetches": None, "web_search_engine": None,
+            "origin": headers.get("http-referer", ""), "usage": usage["cost"],
+            "is_byok": self.is_byok, "external_user": self.request.get("user"),
+            "api_type": "completions", "preset_id": None, "router": None,
+            "provider_responses": None, "user_agent": headers.get("user-agent"),
+            "http_referer": headers.get("http-referer"), "data_region": "global",
+            "workspace_id": None, "session_id": self.request.get("session_id"),
+            "x_emulator_middle_out_applied": self.middle_out_applied,
+        }
+
+    def result(self) -> dict[str, Any]:
+        """The non-streaming response body."""
+        return {
+            "id": self.gen_id, "provider": self.provider, "model": self.model,
+            "object": "chat.completion", "created": self.created, "system_fingerprint": None,
+            "choices": [{
+                "index": 0, "logprobs": None, "finish_reason": "stop",
+                "native_finish_reason": "stop",
+                "message": {"role": "assistant", "content": "".join(self.content),
+                            "refusal": None,
+                            "reasoning": "".join(self.reasoning) if self.reasoning else None},
+            }],
+            "usage": self.usage(),
+        }
+
+
+def new_generation_id() -> str:
+    return f"gen-{int(time.time())}-{secrets.token_urlsafe(15).replace('-', 'x')[:20]}"
+
+
+def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
+              config: Config) -> ChatPlan | JSONResponse:
+    if not isinstance(body, dict):
+        return json_error(400, "Invalid JSON body", {"error_type": "invalid_request"})
+    candidates = [body.get("model"), *(body.get("models") or [])]
+    candidates = [c for c in candidates if isinstance(c, str) and c]
+    if not candidates:
+        return json_error(400, "No models provided", {"error_type": "invalid_request"})
+    model_id = next((c for c in candidates if catalogue.find(c) is not None), None)
+    if model_id is None:
+        return json_error(400, f"{candidates[0]} is not a valid model ID",
+                          {"error_type": "invalid_request"})
+    model = catalogue.find(model_id)
+    assert model is not None
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return json_error(400, 'Input required: specify "prompt" or "messages"',
+                          {"error_type": "invalid_request"})
+    endpoint = catalogue.pick_endpoint(model_id, body.get("provider"))
+    if endpoint is None:
+        return json_error(404, "No allowed providers are available for the selected model.",
+                          {"error_type": "not_found"})
+    max_tokens = _max_tokens(body)
+    context = int(endpoint.get("context_length") or model.get("context_length") or 0)
+    requested_out = max_tokens or 0
+    prompt = synth.prompt_tokens(messages)
+    applied = False
+    if context and prompt + requested_out > context:
+        if not _middle_out_enabled(body, context):
+            total = prompt + requested_out
+            return json_error(400, (
+                f"This endpoint's maximum context length is {context} tokens. However, you "
+                f"requested about {total} tokens ({prompt} of text input, {requested_out} in "
+                "the output). Please reduce the length of either one, or use the \"middle-out\" "
+                "transform to compress your prompt automatically."),
+                {"error_type": "context_length_exceeded", "provider_name": None})
+        messages = synth.middle_out(messages, max(context - requested_out, 1), model_id)
+        prompt = synth.prompt_tokens(messages)
+        applied = True
+    prices = _prices(model["pricing"])
+    cached = written = 0
+    prefix = synth.cache_prefix(messages)
+    if prefix is not None and (prices["input_cache_read"] or prices["input_cache_write"]):
+        digest, tokens = prefix
+        if state.remember_prefix(model["id"], digest):
+            cached = min(tokens, prompt)
+        elif "input_cache_write" in model["pricing"]:
+            written = min(tokens, prompt)
+    seed = synth.prompt_seed(messages)
+    total_out = max_tokens if max_tokens is not None else DEFAULT_REPLY_TOKENS
+    thinking = min(32, total_out // 4) if _reasoning_wanted(body, model) else 0
+    return ChatPlan(
+        gen_id=new_generation_id(), model=model_id, provider=str(endpoint["provider_name"]),
+        created=int(time.time()), stream=bool(body.get("stream")), prompt_tokens=prompt,
+        cached_tokens=cached, cache_write_tokens=written,
+        reasoning=synth.reasoning_pieces(seed, thinking),
+        content=synth.reply_pieces(seed, model_id, total_out - thinking),
+        prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
+    )
+
+
+def _max_tokens(body: dict[str, Any]) -> int | None:
+    for key in ("max_tokens", "max_completion_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def _middle_out_enabled(body: dict[str, Any], context: int) -> bool:
+    """Current form (`plugins`) wins over the legacy one (`transforms`); else the default."""
+    for plugin in body.get("plugins") or []:
+        if isinstance(plugin, dict) and plugin.get("id") in ("context-compression", "middle-out"):
+            return plugin.get("enabled", True) is not False
+    transforms = body.get("transforms")
+    if isinstance(transforms, list):
+        return "middle-out" in transforms
+    return context <= MIDDLE_OUT_DEFAULT_MAX_CONTEXT
+
+
+def _reasoning_wanted(body: dict[str, Any], model: dict[str, Any]) -> bool:
+    if "reasoning" not in (model.get("supported_parameters") or []):
+        return False
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, dict):
+        return not reasoning.get("exclude") and reasoning.get("enabled", True) is not False \
+            and reasoning.get("effort") != "none"
+    return body.get("include_reasoning") is True
+
+
+def _prices(pricing: dict[str, Any]) -> dict[str, float]:
+    def price(key: str) -> float:
+        try:
+            return max(0.0, float(pricing.get(key) or 0))
+        except (TypeError, ValueError):
+            return 0.0
+
+    keys = ("prompt", "completion", "input_cache_read", "input_cache_write", "request")
+    return {key: price(key) for key in keys}

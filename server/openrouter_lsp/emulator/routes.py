@@ -1,0 +1,190 @@
+"""The OpenRouter routes under `/api/v1`, each wrapped to record the request, apply a
+matching fault and check the Bearer key."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .catalogue import Catalogue
+from .chat import ChatPlan, plan_chat
+from .errors import json_error
+from .faults import error_body_200, fault_response
+from .state import EmulatorState, Fault, RequestRecord
+from .stream import Progress, WatchedStream, sse_events
+
+API = "/api/v1"
+Handler = Callable[[Request, RequestRecord, "Fault | None"], Awaitable[Response]]
+
+
+def mask_key(key: str) -> str:
+    return f"{key[:12]}...{key[-4:]}" if len(key) > 16 else "sk-or-...****"
+
+
+class Api:
+    def __init__(self, state: EmulatorState, catalogue: Catalogue) -> None:
+        self.state = state
+        self.catalogue = catalogue
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            self._route("/models", self.models, auth=False),
+            self._route("/models/{model_id:path}/endpoints", self.endpoints, auth=False,
+                        template="/models/{author}/{slug}/endpoints"),
+            self._route("/providers", self.providers, auth=False),
+            self._route("/key", self.key),
+            self._route("/auth/key", self.key),
+            self._route("/credits", self.credits),
+            self._route("/generation", self.generation),
+            self._route("/chat/completions", self.chat, methods=["POST"]),
+            self._route("/{rest:path}", self.not_found, auth=False,
+                        methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        ]
+
+    def _route(self, path: str, handler: Handler, *, auth: bool = True,
+               methods: list[str] | None = None, template: str | None = None) -> Route:
+        async def endpoint(request: Request) -> Response:
+            record = await self._record(request)
+            relative = request.url.path.removeprefix(API)
+            fault = self.state.take_fault((relative, template or path))
+            if fault is not None and fault.delay_seconds:
+                await asyncio.sleep(fault.delay_seconds)
+            if fault is not None and fault.mode is None and fault.status is not None:
+                response = fault_response(fault)
+            elif auth and (denied := self._check_key(request)) is not None:
+                response = denied
+            else:
+                response = await handler(request, record, fault)
+            record.status = response.status_code
+            return response
+
+        return Route(API + path, endpoint, methods=methods or ["GET"])
+
+    async def _record(self, request: Request) -> RequestRecord:
+        raw = await request.body()
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+        return self.state.add_request({
+            "method": request.method,
+            "path": request.url.path,
+            "query": dict(request.query_params),
+            "headers": dict(request.headers),
+            "body": body,
+            "received_at": now.replace("+00:00", "Z"),
+        })
+
+    def _check_key(self, request: Request) -> Response | None:
+        key = _bearer(request)
+        if not key:
+            return json_error(401, "No auth credentials found")
+        keys = self.state.snapshot_config().api_keys
+        if (keys and key not in keys) or (not keys and not key.startswith("sk-or-")):
+            return json_error(401, "User not found.")
+        return None
+
+    # -- catalogue ------------------------------------------------------------------------
+    async def models(self, request: Request, record: RequestRecord, fault: Fault | None
+                     ) -> Response:
+        return JSONResponse({"data": self.catalogue.list_models(dict(request.query_params))})
+
+    async def endpoints(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        model_id = request.path_params["model_id"]
+        data = self.catalogue.endpoints(model_id)
+        if data is None:
+            return json_error(404, f"Model {model_id} not found", {"error_type": "not_found"})
+        return JSONResponse({"data": data})
+
+    async def providers(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        return JSONResponse({"data": self.catalogue.providers()})
+
+    async def not_found(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        return json_error(404, "Not Found", {"error_type": "not_found"})
+
+    # -- account --------------------------------------------------------------------------
+    async def key(self, request: Request, record: RequestRecord, fault: Fault | None
+                  ) -> Response:
+        config = self.state.snapshot_config()
+        usage = self.state.total_usage
+        limit = config.key_limit
+        return JSONResponse({"data": {
+            "label": mask_key(_bearer(request)),
+            "limit": limit,
+            "limit_remaining": None if limit is None else max(0.0, limit - usage),
+            "limit_reset": None,
+            "usage": usage, "usage_daily": usage, "usage_weekly": usage, "usage_monthly": usage,
+            "byok_usage": 0.0, "byok_usage_daily": 0.0, "byok_usage_weekly": 0.0,
+            "byok_usage_monthly": 0.0, "include_byok_in_limit": False,
+            "is_free_tier": config.is_free_tier, "is_management_key": False,
+            "is_provisioning_key": False, "creator_user_id": "user_emulator",
+            "expires_at": None,
+            "rate_limit": {"requests": -1, "interval": "10s",
+                           "note": "This field is deprecated and safe to ignore."},
+        }})
+
+    async def credits(self, request: Request, record: RequestRecord, fault: Fault | None
+                      ) -> Response:
+        config = self.state.snapshot_config()
+        return JSONResponse({"data": {"total_credits": config.total_credits,
+                                      "total_usage": self.state.total_usage}})
+
+    async def generation(self, request: Request, record: RequestRecord, fault: Fault | None
+                         ) -> Response:
+        gen_id = request.query_params.get("id")
+        if not gen_id:
+            return json_error(400, "Missing generation id", {"error_type": "invalid_request"})
+        found = self.state.generation(gen_id)
+        if found is None:
+            return json_error(404, f"Generation {gen_id} not found",
+                              {"error_type": "not_found"})
+        return JSONResponse({"data": found})
+
+    # -- chat -----------------------------------------------------------------------------
+    async def chat(self, request: Request, record: RequestRecord, fault: Fault | None
+                   ) -> Response:
+        config = self.state.snapshot_config()
+        plan = plan_chat(record.body, self.catalogue, self.state, config)
+        if not isinstance(plan, ChatPlan):
+            return plan
+        record.generation_id = plan.gen_id
+        headers = {"X-Generation-Id": plan.gen_id, **(fault.headers if fault else {})}
+        if fault is not None and fault.mode == "error_body_200":
+            return error_body_200(fault)
+        if not plan.stream:
+            if config.tokens_per_second:
+                await asyncio.sleep(min(plan.completion_tokens / config.tokens_per_second, 30))
+            self.state.add_generation(plan.generation(
+                finish_reason="stop", cancelled=False,
+                completion_tokens=plan.completion_tokens, headers=record.headers))
+            return JSONResponse(plan.result(), headers=headers)
+        progress = Progress()
+
+        def on_end(disconnected: bool) -> None:
+            with self.state.lock:
+                record.disconnected = disconnected
+            finish = None if disconnected else progress.finish_reason
+            self.state.add_generation(plan.generation(
+                finish_reason=finish, cancelled=finish is None,
+                completion_tokens=progress.tokens, headers=record.headers))
+
+        return WatchedStream(sse_events(plan, fault, config, progress), headers, on_end)
+
+
+def _bearer(request: Request) -> str:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""

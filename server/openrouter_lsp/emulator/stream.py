@@ -1,0 +1,189 @@
+"""The SSE side of chat: the chunk sequence (with stream faults) and a response that notices
+when the client goes away.
+
+`WatchedStream` runs the event generator and a `receive()` watcher side by side: an
+`http.disconnect` before the last byte cancels the generator at once (even mid-stall) and is
+reported to `on_end(disconnected=True)`, which marks the request record and the generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .chat import ChatPlan
+from .errors import default_error_body
+from .state import Config, Fault
+
+KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
+DONE = b"data: [DONE]\n\n"
+FLUSH_BYTES = 16384
+
+
+class DropConnection(Exception):
+    """Raised inside a stream to make uvicorn close the socket abruptly (drop_mid_stream)."""
+
+
+class _HideDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DropConnection)
+
+
+logging.getLogger("uvicorn.error").addFilter(_HideDrops())
+
+
+class Progress:
+    """What the stream has sent so far (for the generation record of a cancelled stream)."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.finish_reason: str | None = None
+
+
+def _data(obj: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _error_payload(plan: ChatPlan, fault: Fault) -> dict[str, Any]:
+    body = fault.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return dict(body["error"])
+    if isinstance(body, dict):
+        return dict(body)
+    error: dict[str, Any] = default_error_body(fault.status or 502, plan.provider)["error"]
+    return error
+
+
+async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
+                     progress: Progress) -> AsyncIterator[bytes]:
+    head = json.dumps({"id": plan.gen_id, "provider": plan.provider, "model": plan.model,
+                       "object": "chat.completion.chunk", "created": plan.created},
+                      separators=(",", ":"))[:-1].encode()
+    mode = fault.mode if fault else None
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish,
+                  "native_finish_reason": finish}
+        tail = json.dumps({"choices": [choice]}, separators=(",", ":"))[1:]
+        return b"data: " + head + b"," + tail.encode() + b"\n\n"
+
+    def error_chunk() -> bytes:
+        assert fault is not None
+        error = _error_payload(plan, fault)
+        obj = json.loads(head.decode() + "}")
+        obj["error"] = error
+        obj["choices"] = [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                           "finish_reason": "error", "native_finish_reason": "error"}]
+        return _data(obj)
+
+    if mode in ("keepalive_first", "error_chunk_before_content"):
+        yield KEEPALIVE + KEEPALIVE
+    if mode == "error_chunk_before_content":
+        progress.finish_reason = "error"
+        yield error_chunk()
+        return
+    tps = config.tokens_per_second or 0.0
+    per_chunk = max(1, config.chunk_tokens)
+    pieces = [("reasoning", p) for p in plan.reasoning] + [("content", p) for p in plan.content]
+    fault_at = max(0, fault.after_chunks) if fault and fault.mode else -1
+    start = time.monotonic()
+    buffer = bytearray()
+    for index, first in enumerate(range(0, len(pieces), per_chunk)):
+        if index == fault_at and mode in ("error_chunk_mid_stream", "drop_mid_stream",
+                                          "malformed_line", "stall_mid_stream"):
+            yield bytes(buffer)
+            buffer.clear()
+            if mode == "error_chunk_mid_stream":
+                progress.finish_reason = "error"
+                yield error_chunk()
+                return
+            if mode == "drop_mid_stream":
+                raise DropConnection
+            if mode == "malformed_line":
+                yield b"data: {not json\n\n"
+            if mode == "stall_mid_stream" and fault is not None:
+                await asyncio.sleep(fault.stall_seconds)
+        group = pieces[first:first + per_chunk]
+        delta: dict[str, Any] = {"role": "assistant", "content": ""}
+        for kind, text in group:
+            delta[kind] = delta.get(kind, "") + text
+        buffer += chunk(delta)
+        progress.tokens += len(group)
+        if tps > 0:
+            due = start + progress.tokens / tps
+            wait = due - time.monotonic()
+            if wait > 0.001:
+                yield bytes(buffer)
+                buffer.clear()
+                await asyncio.sleep(wait)
+        if index == 0 or len(buffer) >= FLUSH_BYTES:
+            yield bytes(buffer)
+            buffer.clear()
+    progress.finish_reason = "stop"
+    buffer += chunk({"role": "assistant", "content": ""}, "stop")
+    usage = json.dumps({"choices": [], "usage": plan.usage()}, separators=(",", ":"))[1:]
+    buffer += b"data: " + head + b"," + usage.encode() + b"\n\n" + DONE
+    yield bytes(buffer)
+
+
+class WatchedStream(Response):
+    """An ASGI response streaming `events`, cancelling them when the client disconnects."""
+
+    def __init__(self, events: AsyncIterator[bytes], headers: dict[str, str],
+                 on_end: Callable[[bool], None]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.events = events
+        self.extra_headers = {"content-type": "text/event-stream", "cache-control": "no-cache",
+                        "x-accel-buffering": "no", **{k.lower(): v for k, v in headers.items()}}
+        self.on_end = on_end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(k.encode(), v.encode()) for k, v in self.extra_headers.items()]})
+        finished = False
+
+        async def pump() -> None:
+            nonlocal finished
+            async for data in self.events:
+                if data:
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+            finished = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        pump_task = asyncio.ensure_future(pump())
+        watch_task = asyncio.ensure_future(watch())
+        try:
+            await asyncio.wait({pump_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            disconnected = not pump_task.done() and not finished
+            for task in (pump_task, watch_task):
+                if not task.done() and (task is watch_task or disconnected):
+                    task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch_task
+            dropped = False
+            try:
+                await pump_task
+            except asyncio.CancelledError:
+                pass
+            except DropConnection:
+                dropped = True
+            except OSError:  # a send to a socket the client already closed
+                disconnected = True
+            self.on_end(disconnected)
+        if dropped:
+            raise DropConnection

@@ -1,0 +1,127 @@
+"""Synthetic text and token arithmetic: the estimate, the reply, middle-out, cache prefixes.
+
+One token is about four characters everywhere (prompt, completion, context checks), so tests
+can predict every number: `message_tokens` is what `prompt_tokens` reports, and a reply of N
+tokens is N pieces of (at most) four characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from typing import Any
+
+MESSAGE_OVERHEAD = 4
+CHARS_PER_TOKEN = 4
+ANTHROPIC_MESSAGE_CAP = 1000
+_WORDS = ("the", "code", "reads", "each", "line", "and", "parser", "keeps", "tokens", "in",
+          "order", "while", "tests", "check", "what", "server", "sends", "back", "to",
+          "editor", "so", "every", "reply", "stays", "small", "plain", "easy", "follow")
+
+
+def text_tokens(text: str) -> int:
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def content_text(content: Any) -> str:
+    """The text of a message content: a string, or the text of its parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                out.append(str(part.get("text", "")))
+            elif part is not None:
+                out.append(json.dumps(part, sort_keys=True))
+        return "".join(out)
+    return "" if content is None else json.dumps(content, sort_keys=True)
+
+
+def message_tokens(message: Any) -> int:
+    if not isinstance(message, dict):
+        return MESSAGE_OVERHEAD
+    extra = json.dumps(message["tool_calls"]) if message.get("tool_calls") else ""
+    return MESSAGE_OVERHEAD + text_tokens(content_text(message.get("content")) + extra)
+
+
+def prompt_tokens(messages: list[Any]) -> int:
+    return sum(message_tokens(m) for m in messages)
+
+
+def prompt_seed(messages: list[Any]) -> int:
+    digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def reply_pieces(seed: int, model: str, tokens: int, header: str = "") -> list[str]:
+    """`tokens` pieces of four characters: a marker sentence, then seeded filler words."""
+    if tokens <= 0:
+        return []
+    rng = random.Random(seed)
+    text = header or (f"[emulator] This is a synthetic reply from the OpenRouter emulator "
+                      f"(model {model}), not a real model's answer.")
+    words = [text]
+    length = len(text)
+    need = tokens * CHARS_PER_TOKEN
+    while length < need:
+        word = " " + rng.choice(_WORDS)
+        if rng.random() < 0.1:
+            word += "."
+        words.append(word)
+        length += len(word)
+    full = "".join(words)[:need]
+    return [full[i:i + CHARS_PER_TOKEN] for i in range(0, len(full), CHARS_PER_TOKEN)]
+
+
+def reasoning_pieces(seed: int, tokens: int) -> list[str]:
+    header = "[emulator] Synthetic reasoning: thinking about the request step by step."
+    return reply_pieces(seed ^ 0x5EED, "", tokens, header=header)
+
+
+def middle_out(messages: list[Any], budget: int, model_id: str) -> list[Any]:
+    """OpenRouter's middle-out: drop middle messages, then cut the longest message's middle,
+    until the prompt fits `budget` tokens. Over the message cap (Anthropic: 1,000) it keeps
+    half from the start and half from the end first."""
+    out = list(messages)
+    if model_id.split("/", 1)[0].lstrip("~") == "anthropic" and len(out) > ANTHROPIC_MESSAGE_CAP:
+        half = ANTHROPIC_MESSAGE_CAP // 2
+        out = out[:half] + out[-half:]
+    total = prompt_tokens(out)
+    while total > budget and len(out) > 2:
+        removed = out.pop(len(out) // 2)
+        total -= message_tokens(removed)
+    if total <= budget or not out:
+        return out
+    longest = max(range(len(out)), key=lambda i: message_tokens(out[i]))
+    message = dict(out[longest]) if isinstance(out[longest], dict) else {"role": "user"}
+    text = content_text(message.get("content"))
+    keep_tokens = max(0, text_tokens(text) - (total - budget) - 1)
+    keep = keep_tokens * CHARS_PER_TOKEN
+    message["content"] = text[: keep // 2] + "…" + text[len(text) - keep // 2:] if keep else "…"
+    out[longest] = message
+    return out
+
+
+def cache_prefix(messages: list[Any]) -> tuple[str, int] | None:
+    """(digest, tokens) of the prompt up to its last `cache_control` breakpoint, or None."""
+    last: tuple[int, int] | None = None
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            for j, part in enumerate(content):
+                if isinstance(part, dict) and isinstance(part.get("cache_control"), dict):
+                    last = (i, j)
+        elif isinstance(message, dict) and isinstance(message.get("cache_control"), dict):
+            last = (i, -1)
+    if last is None:
+        return None
+    i, j = last
+    head = list(messages[:i])
+    message = messages[i]
+    if j >= 0:
+        message = dict(message, content=message["content"][: j + 1])
+    prefix = [*head, message]
+    digest = hashlib.sha256(json.dumps(prefix, sort_keys=True).encode()).hexdigest()
+    return digest, prompt_tokens(prefix)
