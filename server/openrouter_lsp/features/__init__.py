@@ -1,0 +1,1 @@
+"""One module per method group; each has `register(server)`."""

@@ -1,0 +1,99 @@
+"""`openrouter/models/list`, `openrouter/models/endpoints` and `openrouter/account/get`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import protocol, wire
+from ..openrouter.client import get_json
+from ..openrouter.errors import UpstreamError, no_api_key_error
+from ..protocol import (
+    AccountInfo,
+    EmptyParams,
+    ModelsEndpointsParams,
+    ModelsEndpointsResult,
+    ModelsListParams,
+)
+
+if TYPE_CHECKING:
+    from ..context import ServerContext
+    from ..server import OpenRouterLanguageServer
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def parse_account(payload: object) -> AccountInfo:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    data = data if isinstance(data, dict) else {}
+    label = data.get("label")
+    free = data.get("is_free_tier")
+    return AccountInfo(
+        label=label if isinstance(label, str) else None,
+        limit=_number(data.get("limit")),
+        usage=_number(data.get("usage")),
+        limit_remaining=_number(data.get("limit_remaining")),
+        is_free_tier=free if isinstance(free, bool) else None,
+    )
+
+
+async def check_model_id(ctx: ServerContext, model_id: str, path: str) -> None:
+    """InvalidParams naming `path` when the catalogue in use does not list `model_id`."""
+    wire.check_length(model_id, protocol.MAX_ID_LENGTH, path)
+    if not model_id.strip():
+        raise wire.invalid(path, "must not be empty")
+    if ctx.settings.current.provider != "openrouter":
+        return  # an OpenAI-compatible server's models are not in OpenRouter's catalogue
+    model = await ctx.catalogue.find_model(ctx.base_url(), ctx.api_key(), model_id)
+    snapshot = ctx.catalogue.cached(ctx.base_url())
+    if model is None and snapshot is not None:
+        raise wire.invalid(
+            path,
+            f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones",
+        )
+
+
+def register(server: OpenRouterLanguageServer) -> None:
+    ctx = server.ctx
+
+    @server.custom_method(protocol.MODELS_LIST, ModelsListParams)
+    async def list_models(params: ModelsListParams) -> dict[str, Any]:
+        wire.check_length(params.query, protocol.MAX_QUERY_LENGTH, "query")
+        snapshot, stale = await ctx.catalogue.get(
+            ctx.base_url(), ctx.api_key(), refresh=params.refresh
+        )
+        models = snapshot.wire_models
+        if params.query and params.query.strip():
+            needle = params.query.strip().casefold()
+            models = [
+                m for m in models if needle in m["id"].casefold() or needle in m["name"].casefold()
+            ]
+        # Already wire-shaped: returned as is, so a warm call does no conversion work.
+        return {"models": models, "fetchedAt": snapshot.fetched_at_iso, "stale": stale}
+
+    @server.custom_method(protocol.MODELS_ENDPOINTS, ModelsEndpointsParams)
+    async def list_endpoints(params: ModelsEndpointsParams) -> ModelsEndpointsResult:
+        await check_model_id(ctx, params.model_id, "modelId")
+        try:
+            providers = await ctx.catalogue.endpoints(
+                ctx.base_url(), ctx.api_key(), params.model_id
+            )
+        except UpstreamError as exc:
+            if exc.detail.status == 404:
+                raise wire.invalid("modelId", f"unknown model {params.model_id[:80]!r}") from None
+            raise
+        return ModelsEndpointsResult(model_id=params.model_id, providers=providers)
+
+    @server.custom_method(protocol.ACCOUNT_GET, EmptyParams)
+    async def get_account(_: EmptyParams) -> AccountInfo:
+        key = ctx.api_key()
+        if not key:
+            raise no_api_key_error()
+        try:
+            payload = await get_json(ctx.base_url(), "/key", key)
+        except UpstreamError as exc:
+            if exc.detail.status != 404:
+                raise
+            payload = await get_json(ctx.base_url(), "/auth/key", key)  # older deployments
+        return parse_account(payload)

@@ -1,0 +1,1 @@
+"""The HTTP side: everything that talks to OpenRouter (or an OpenAI-compatible server)."""

@@ -1,0 +1,108 @@
+"""OpenRouter's catalogue JSON -> `ModelInfo` / `ProviderEndpoint` (prices per million tokens)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..protocol import ModelInfo, Pricing, ProviderEndpoint
+
+PER_MILLION = Decimal(1_000_000)
+
+
+def price_per_million(value: object) -> float | None:
+    """A per-token decimal string as USD per million tokens; None when absent or "variable" (<0)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if amount < 0 or not amount.is_finite():
+        return None
+    return float(amount * PER_MILLION)
+
+
+def parse_pricing(raw: object) -> Pricing:
+    prices = raw if isinstance(raw, dict) else {}
+    return Pricing(
+        prompt=price_per_million(prices.get("prompt")),
+        completion=price_per_million(prices.get("completion")),
+        cache_read=price_per_million(prices.get("input_cache_read")),
+        cache_write=price_per_million(prices.get("input_cache_write")),
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_list(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
+    model_id = raw.get("id")
+    if not isinstance(model_id, str) or not model_id:
+        return None
+    architecture = raw.get("architecture") if isinstance(raw.get("architecture"), dict) else {}
+    top = raw.get("top_provider") if isinstance(raw.get("top_provider"), dict) else {}
+    pricing = parse_pricing(raw.get("pricing"))
+    modalities = _str_list(architecture.get("input_modalities"))
+    parameters = _str_list(raw.get("supported_parameters"))
+    caching = bool(pricing.cache_read) or bool(pricing.cache_write)
+    return ModelInfo(
+        id=model_id,
+        name=str(raw.get("name") or model_id),
+        description=str(raw.get("description") or ""),
+        context_length=_int_or_none(raw.get("context_length"))
+        or _int_or_none(top.get("context_length")),
+        max_completion_tokens=_int_or_none(top.get("max_completion_tokens")),
+        pricing=pricing,
+        input_modalities=modalities,
+        supports_images="image" in modalities,
+        supports_reasoning="reasoning" in parameters or "include_reasoning" in parameters,
+        supports_prompt_caching=caching,
+        supported_parameters=parameters,
+        is_free=model_id.endswith(":free") or (pricing.prompt == 0 and pricing.completion == 0),
+    )
+
+
+def parse_models(payload: object) -> list[ModelInfo]:
+    """The `data` of GET /models; entries that are not models are skipped, not fatal."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise ValueError("the model list has no `data` array")
+    models = [parse_model(item) for item in data if isinstance(item, dict)]
+    return [m for m in models if m is not None]
+
+
+def parse_endpoint(raw: dict[str, Any]) -> ProviderEndpoint | None:
+    provider_name = raw.get("provider_name")
+    tag = raw.get("tag")
+    if not isinstance(tag, str) or not tag:
+        tag = provider_name.lower() if isinstance(provider_name, str) else None
+    if not tag:
+        return None
+    uptime = raw.get("uptime_last_30m")
+    quantization = raw.get("quantization")
+    return ProviderEndpoint(
+        tag=tag,
+        name=str(raw.get("name") or tag),
+        provider_name=str(provider_name or tag),
+        context_length=_int_or_none(raw.get("context_length")),
+        max_completion_tokens=_int_or_none(raw.get("max_completion_tokens")),
+        quantization=quantization if isinstance(quantization, str) else None,
+        status=_int_or_none(raw.get("status")),
+        uptime_last30m=float(uptime) if isinstance(uptime, (int, float)) else None,
+        pricing=parse_pricing(raw.get("pricing")),
+    )
+
+
+def parse_endpoints(payload: object) -> list[ProviderEndpoint]:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    endpoints = data.get("endpoints") if isinstance(data, dict) else None
+    if not isinstance(endpoints, list):
+        raise ValueError("the endpoints answer has no `data.endpoints` array")
+    parsed = [parse_endpoint(item) for item in endpoints if isinstance(item, dict)]
+    return [e for e in parsed if e is not None]

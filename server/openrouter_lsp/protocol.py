@@ -1,0 +1,280 @@
+"""The custom protocol: every `openrouter/*` method name and the types of its params and result.
+
+This module is the single source of `schemas/` (see `schema_gen.py`). Attribute names are
+snake_case here and camelCase on the wire (`wire.py` holds the one converter that maps them).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+# --- method names ----------------------------------------------------------------------------
+
+SETTINGS_GET = "openrouter/settings/get"
+SETTINGS_UPDATE = "openrouter/settings/update"
+SETTINGS_DID_CHANGE = "openrouter/settings/didChange"  # server -> client notification
+API_KEY_SET = "openrouter/apiKey/set"
+API_KEY_CLEAR = "openrouter/apiKey/clear"
+ACCOUNT_GET = "openrouter/account/get"
+MODELS_LIST = "openrouter/models/list"
+MODELS_ENDPOINTS = "openrouter/models/endpoints"
+CHAT = "openrouter/chat"
+
+# JSON-RPC error codes beyond the standard ones.
+UPSTREAM_ERROR_CODE = -32001
+
+# --- limits (SPEC §3) --------------------------------------------------------------------------
+
+MAX_ID_LENGTH = 256
+MAX_URL_LENGTH = 2048
+MAX_API_KEY_LENGTH = 1024
+MAX_QUERY_LENGTH = 256
+MAX_MESSAGE_CHARS = 4_000_000  # ~1M tokens: above every context window in the catalogue
+MAX_MESSAGES = 10_000
+
+DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
+DEFAULT_MODEL_ID = "anthropic/claude-sonnet-4.5"
+
+ProviderKind = Literal["openrouter", "openai-compatible"]
+RoutingSort = Literal["default", "price", "throughput", "latency"]
+DataPolicy = Literal["default", "allow", "deny", "zdr"]
+KeySource = Literal["env", "keyring", "file"]
+ChatRole = Literal["system", "user", "assistant"]
+ErrorKind = Literal[
+    "no_api_key",
+    "auth",
+    "credits",
+    "moderation",
+    "timeout",
+    "rate_limit",
+    "context_length",
+    "bad_request",
+    "unavailable",
+    "network",
+    "stream_error",
+]
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@attrs.define
+class RoutingSettings:
+    """How OpenRouter picks the provider that serves a request."""
+
+    sort: RoutingSort = "default"
+    provider: str | None = None  # an endpoint tag from models/endpoints; overrides `sort`
+    allow_fallbacks: bool = True
+    data_policy: DataPolicy = "default"
+
+
+@attrs.define
+class Settings:
+    """The persisted settings document (SPEC §3)."""
+
+    provider: ProviderKind = "openrouter"
+    model_id: str = DEFAULT_MODEL_ID
+    use_custom_base_url: bool = False
+    custom_base_url: str = ""
+    middle_out_transform: bool = False
+    routing: RoutingSettings = attrs.Factory(RoutingSettings)
+    prompt_caching: bool = True
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.use_custom_base_url:
+            return self.custom_base_url.rstrip("/")
+        return DEFAULT_BASE_URL
+
+
+@attrs.define
+class ApiKeyStatus:
+    is_set: bool = False
+    hint: str | None = None  # "sk-or-v1-…1c96": never the key itself
+    source: KeySource | None = None
+
+
+@attrs.define
+class SettingsView:
+    """The settings as a client shows them: the document plus the key's status."""
+
+    provider: ProviderKind
+    model_id: str
+    use_custom_base_url: bool
+    custom_base_url: str
+    middle_out_transform: bool
+    routing: RoutingSettings
+    prompt_caching: bool
+    api_key: ApiKeyStatus
+    effective_base_url: str
+
+
+# --- params ------------------------------------------------------------------------------------
+
+
+@attrs.define
+class EmptyParams:
+    """Params of methods that take none: `{}`, `null`, absent and `[]` are all accepted."""
+
+
+@attrs.define
+class SettingsUpdateParams:
+    patch: dict[str, object]  # a partial settings document; `null` resets a field
+
+
+@attrs.define
+class ApiKeySetParams:
+    api_key: str
+
+
+@attrs.define
+class ModelsListParams:
+    refresh: bool = False
+    query: str | None = None
+
+
+@attrs.define
+class ModelsEndpointsParams:
+    model_id: str
+
+
+@attrs.define
+class ChatMessage:
+    role: ChatRole
+    content: str
+
+
+@attrs.define
+class ChatParams:
+    messages: list[ChatMessage]
+    model_id: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    conversation_id: str | None = None
+    partial_result_token: str | int | None = None
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@attrs.define
+class Pricing:
+    """USD per million tokens; None when unknown or variable."""
+
+    prompt: float | None = None
+    completion: float | None = None
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+
+@attrs.define
+class ModelInfo:
+    id: str
+    name: str
+    description: str
+    context_length: int | None
+    max_completion_tokens: int | None
+    pricing: Pricing
+    input_modalities: list[str]
+    supports_images: bool
+    supports_reasoning: bool
+    supports_prompt_caching: bool
+    supported_parameters: list[str]
+    is_free: bool
+
+
+@attrs.define
+class ModelsListResult:
+    models: list[ModelInfo]
+    fetched_at: str  # ISO-8601
+    stale: bool
+
+
+@attrs.define
+class ProviderEndpoint:
+    tag: str
+    name: str
+    provider_name: str
+    context_length: int | None
+    max_completion_tokens: int | None
+    quantization: str | None
+    status: int | None
+    uptime_last30m: float | None
+    pricing: Pricing
+
+
+@attrs.define
+class ModelsEndpointsResult:
+    model_id: str
+    providers: list[ProviderEndpoint]
+
+
+@attrs.define
+class AccountInfo:
+    label: str | None
+    limit: float | None
+    usage: float | None
+    limit_remaining: float | None
+    is_free_tier: bool | None
+
+
+@attrs.define
+class ChatProgress:
+    """The value of each `$/progress` notification on a chat's partialResultToken."""
+
+    content: str | None = None
+    reasoning: str | None = None
+
+
+@attrs.define
+class ChatUsage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+@attrs.define
+class ChatResult:
+    content: str
+    reasoning: str
+    finish_reason: str | None
+    model: str | None
+    provider: str | None
+    generation_id: str | None
+    usage: ChatUsage
+
+
+@attrs.define
+class FieldError:
+    path: str  # "routing.sort", "messages[0].content"; "" for the params object itself
+    message: str
+
+
+@attrs.define
+class UpstreamErrorData:
+    """`data` of a -32001 error: what went wrong upstream, as a sentence a person can act on."""
+
+    kind: ErrorKind
+    message: str
+    status: int | None = None
+    retry_after_seconds: float | None = None
+    provider_name: str | None = None
+    partial_content: str | None = None
+
+
+# method -> (params type, result type); the schema generator and the docs read this table.
+METHODS: dict[str, tuple[type, type]] = {
+    SETTINGS_GET: (EmptyParams, SettingsView),
+    SETTINGS_UPDATE: (SettingsUpdateParams, SettingsView),
+    API_KEY_SET: (ApiKeySetParams, ApiKeyStatus),
+    API_KEY_CLEAR: (EmptyParams, ApiKeyStatus),
+    ACCOUNT_GET: (EmptyParams, AccountInfo),
+    MODELS_LIST: (ModelsListParams, ModelsListResult),
+    MODELS_ENDPOINTS: (ModelsEndpointsParams, ModelsEndpointsResult),
+    CHAT: (ChatParams, ChatResult),
+}
+NOTIFICATIONS: dict[str, type] = {SETTINGS_DID_CHANGE: SettingsView}

@@ -1,0 +1,106 @@
+"""Builds the language server and registers the features; little else."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
+
+from . import __version__, wire
+from .context import ServerContext
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+
+class OpenRouterProtocol(LanguageServerProtocol):
+    """Hands `openrouter/*` requests their params as raw JSON.
+
+    pygls turns params of methods it does not know into namedtuples (renaming keys that are not
+    Python names, and failing on some shapes without answering); `wire.structure` validates raw
+    JSON instead and names every bad field.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        method = data.get("method")
+        if isinstance(method, str) and method.startswith("openrouter/") and "id" in data:
+            return JsonRPCRequestMessage(
+                id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
+            )
+        return super().structure_message(data)
+
+
+class OpenRouterLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            name="openrouter-lsp", version=__version__, protocol_cls=OpenRouterProtocol
+        )
+        self.ctx = ServerContext(self)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls would show "Error in server: <exception>" for out-of-band failures; keep it in the
+        # log instead (already redacted) and show users only sentences we wrote.
+        log.error(
+            "Server error (%s): %s", getattr(source, "__name__", source), type(error).__name__
+        )
+
+    def custom_method(
+        self, name: str, params_type: type[P]
+    ) -> Callable[[Callable[[P], Awaitable[Any] | Any]], None]:
+        """Register an `openrouter/*` request: raw params in, validated, result unstructured out."""
+
+        def register(handler: Callable[[P], Awaitable[Any] | Any]) -> None:
+            async def handle(raw_params: Any) -> Any:
+                params = wire.structure(raw_params, params_type)
+                try:
+                    result = handler(params)
+                    if inspect.isawaitable(result):
+                        result = await result
+                except JsonRpcException:
+                    raise
+                except Exception as exc:
+                    # Never a traceback over the wire: it could carry request data.
+                    log.exception("Unexpected failure in %s", name)
+                    raise JsonRpcInternalError(
+                        message=f"Internal error in {name} ({type(exc).__name__}); "
+                        "see the server log."
+                    ) from None
+                if isinstance(result, dict):
+                    return result  # already wire-shaped (hot paths build their JSON directly)
+                return wire.unstructure(result)
+
+            self.feature(name)(handle)
+
+        return register
+
+
+def build_server() -> OpenRouterLanguageServer:
+    import importlib
+
+    from .features import models, settings
+
+    server = OpenRouterLanguageServer()
+
+    @server.feature(lsp.INITIALIZED)
+    async def on_initialized(_: lsp.InitializedParams) -> None:
+        await server.ctx.on_initialized()
+
+    @server.feature(lsp.SHUTDOWN)
+    async def on_shutdown(_: Any) -> None:
+        await server.ctx.close()
+
+    for feature in (settings, models):
+        feature.register(server)
+    for name in ("chat", "editor"):  # TEMPORARY while these modules are being written
+        with contextlib.suppress(ModuleNotFoundError):
+            importlib.import_module(f".features.{name}", __package__).register(server)
+    return server

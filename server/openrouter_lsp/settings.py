@@ -1,0 +1,224 @@
+"""The settings document: validation, merge of partial updates, and persistence.
+
+Precedence, lowest first (the one place it is written down):
+1. built-in defaults (`protocol.Settings`);
+2. the persisted document in the state folder (`settings.json`);
+3. editor configuration (`initializationOptions`, then `workspace/configuration` section
+   `openrouter`) for this session only — never `useCustomBaseUrl`/`customBaseUrl`, which, like the
+   key, only the explicit methods can change, so a cloned repository cannot redirect the key;
+4. `openrouter/settings/update`, which persists and also wins over editor configuration for the
+   fields it names until the editor configuration changes again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import protocol, wire
+from .protocol import FieldError, Settings
+from .state_dir import locked, write_atomic
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.json"
+# Editor configuration may not choose where requests (and so the key) go.
+EDITOR_FORBIDDEN_FIELDS = frozenset({"useCustomBaseUrl", "customBaseUrl"})
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be used as a base URL, or None when it can."""
+    if not url.strip():
+        return "is empty; enter a URL or turn off the custom base URL"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("https", "http") or not host:
+        return "must start with https:// (or http:// on a loopback host) and name a host"
+    if parts.query or parts.fragment or url.rstrip().endswith("?"):
+        return "must not have a query string or a fragment"
+    if parts.username or parts.password:
+        return "must not contain credentials; set the API key instead"
+    if parts.scheme == "http" and not is_loopback_host(host):
+        return (
+            "must use https:// unless the host is loopback (localhost, 127.0.0.0/8, ::1): "
+            "the API key would cross the network in clear text"
+        )
+    return None
+
+
+def _id_problem(value: str) -> str | None:
+    if not value:
+        return "must not be empty"
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return "must not contain spaces or control characters"
+    return None
+
+
+def validate(settings: Settings) -> list[FieldError]:
+    errors: list[FieldError] = []
+
+    def check(path: str, problem: str | None) -> None:
+        if problem:
+            errors.append(FieldError(path=path, message=problem))
+
+    def check_length(path: str, value: str, limit: int) -> bool:
+        if len(value) > limit:
+            check(path, f"is too long ({len(value):,} characters; the limit is {limit:,})")
+            return False
+        return True
+
+    if check_length("modelId", settings.model_id, protocol.MAX_ID_LENGTH):
+        check("modelId", _id_problem(settings.model_id))
+    tag = settings.routing.provider
+    if tag is not None and check_length("routing.provider", tag, protocol.MAX_ID_LENGTH):
+        check("routing.provider", _id_problem(tag))
+    url_ok = check_length("customBaseUrl", settings.custom_base_url, protocol.MAX_URL_LENGTH)
+    if settings.use_custom_base_url and url_ok:
+        check("customBaseUrl", base_url_problem(settings.custom_base_url))
+    return errors
+
+
+def merge(
+    current: dict[str, Any], patch: dict[str, Any], defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """`patch` merged into `current`: objects recursively, `null` resets a field to its default."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if key not in defaults:
+            continue  # unknown fields are ignored (SPEC §4)
+        if value is None:
+            merged[key] = defaults[key]
+        elif isinstance(value, dict) and isinstance(defaults[key], dict):
+            base = current.get(key)
+            merged[key] = merge(base if isinstance(base, dict) else {}, value, defaults[key])
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse(document: dict[str, Any]) -> Settings:
+    """A whole settings document to `Settings`, or InvalidParams naming every bad field."""
+    settings = wire.structure(document, Settings)
+    if errors := validate(settings):
+        raise wire.InvalidParams(errors)
+    return settings
+
+
+DEFAULTS: dict[str, Any] = wire.unstructure(Settings())
+
+
+class SettingsStore:
+    """The persisted settings plus this session's editor overlay."""
+
+    def __init__(self, folder: Path, warn: Callable[[str], None]) -> None:
+        self._folder = folder
+        self._path = folder / SETTINGS_FILE
+        self._warn = warn
+        self._persisted: dict[str, Any] = self._load()
+        self._editor_overlay: dict[str, Any] = {}
+        self.current: Settings = self._effective()
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return dict(DEFAULTS)
+        try:
+            document = json.loads(raw)
+            if not isinstance(document, dict):
+                raise ValueError("the settings file does not hold a JSON object")
+            merged = merge(DEFAULTS, document, DEFAULTS)
+            parse(merged)
+            return merged
+        except (ValueError, wire.InvalidParams) as exc:
+            return self._set_aside(exc)
+
+    def _set_aside(self, problem: Exception) -> dict[str, Any]:
+        aside = self._path.with_name(f"{SETTINGS_FILE}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        with contextlib.suppress(OSError):
+            self._path.replace(aside)
+        reason = problem.message if isinstance(problem, wire.InvalidParams) else str(problem)
+        self._warn(
+            f"The settings file {self._path} could not be read ({reason[:200]}); "
+            f"it was moved to {aside.name} and default settings are in use."
+        )
+        return dict(DEFAULTS)
+
+    @property
+    def persisted(self) -> dict[str, Any]:
+        return self._persisted
+
+    def _effective(self) -> Settings:
+        document = merge(self._persisted, self._editor_overlay, DEFAULTS)
+        try:
+            return parse(document)
+        except wire.InvalidParams:
+            return parse(self._persisted)  # the overlay was checked on the way in; be safe
+
+    def update(self, patch: dict[str, Any]) -> Settings:
+        """Merge, validate the whole result, persist; nothing changes when anything is invalid."""
+        with locked(self._folder):
+            on_disk = self._read_for_update()
+            candidate = merge(on_disk, patch, DEFAULTS)
+            parse(candidate)
+            write_atomic(self._path, json.dumps(candidate, indent=2).encode() + b"\n", 0o600)
+        self._persisted = candidate
+        # An explicit update wins over the editor's value for the fields it names.
+        for key in patch:
+            self._editor_overlay.pop(key, None)
+        self.current = self._effective()
+        return self.current
+
+    def _read_for_update(self) -> dict[str, Any]:
+        """The latest persisted document: another process sharing the folder may have written."""
+        try:
+            document = json.loads(self._path.read_bytes())
+            merged = merge(DEFAULTS, document, DEFAULTS) if isinstance(document, dict) else None
+            if merged is not None:
+                parse(merged)
+                return merged
+        except (OSError, ValueError, wire.InvalidParams):
+            pass
+        return self._persisted
+
+    def set_editor_overlay(self, overlay: dict[str, Any]) -> list[FieldError]:
+        """Apply editor configuration for this session; invalid fields are reported and skipped."""
+        allowed = {k: v for k, v in overlay.items() if k not in EDITOR_FORBIDDEN_FIELDS}
+        errors: list[FieldError] = [
+            FieldError(path=k, message="can only be set with openrouter/settings/update")
+            for k in overlay
+            if k in EDITOR_FORBIDDEN_FIELDS and overlay[k] is not None
+        ]
+        accepted: dict[str, Any] = {}
+        for key, value in allowed.items():
+            if key not in DEFAULTS or value is None:
+                continue
+            trial = merge(merge(self._persisted, accepted, DEFAULTS), {key: value}, DEFAULTS)
+            try:
+                parse(trial)
+                accepted[key] = value
+            except wire.InvalidParams as exc:
+                errors.extend(exc.errors)
+        self._editor_overlay = accepted
+        self.current = self._effective()
+        return errors

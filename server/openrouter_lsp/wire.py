@@ -1,0 +1,209 @@
+"""JSON in, typed objects inside, JSON out: the one converter of the custom protocol.
+
+Structuring is strict (a number is not a string, `"yes"` is not a bool) and every failure is
+reported as `InvalidParams` whose `data.errors` names the offending field, camelCase, the way
+the client sent it (`routing.sort`, `messages[2].role`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.cols import list_structure_factory
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from pygls.exceptions import JsonRpcInvalidParams
+
+from . import protocol
+
+T = TypeVar("T")
+
+
+def to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class InvalidParams(JsonRpcInvalidParams):
+    """-32602 with `data.errors`: one entry per offending field."""
+
+    def __init__(self, errors: list[protocol.FieldError]) -> None:
+        summary = "; ".join(f"{e.path or 'params'}: {e.message}" for e in errors[:5])
+        super().__init__(
+            message=f"Invalid params: {summary}",
+            data={"errors": [{"path": e.path, "message": e.message} for e in errors]},
+        )
+        self.errors = errors
+
+
+def invalid(path: str, message: str) -> InvalidParams:
+    return InvalidParams([protocol.FieldError(path=path, message=message)])
+
+
+class _FieldTypeError(ValueError):
+    """A value of the wrong JSON type; the message is shown to the user as is."""
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _strict_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise _FieldTypeError(f"expected a string, got {_describe(value)}")
+    if len(value) > protocol.MAX_MESSAGE_CHARS:
+        raise _FieldTypeError(f"is too long ({len(value):,} characters)")
+    return value
+
+
+def _strict_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise _FieldTypeError(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _strict_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise _FieldTypeError(f"expected an integer, got {_describe(value)}")
+    return value
+
+
+def _strict_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _FieldTypeError(f"expected a number, got {_describe(value)}")
+    return float(value)
+
+
+def _literal_hook(value: object, literal: Any) -> object:
+    choices = get_args(literal)
+    if value not in choices or isinstance(value, bool):
+        listed = ", ".join(repr(c) for c in choices)
+        raise _FieldTypeError(f"must be one of {listed}, got {value!r:.80}")
+    return value
+
+
+def _progress_token(value: object, _: type) -> str | int | None:
+    if (
+        value is None
+        or isinstance(value, str)
+        or (isinstance(value, int) and not isinstance(value, bool))
+    ):
+        return value
+    raise _FieldTypeError(f"expected a string or an integer, got {_describe(value)}")
+
+
+def _object_dict(value: object, _: type) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise _FieldTypeError(f"expected an object, got {_describe(value)}")
+    return value
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=True, omit_if_default=False)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook_func(lambda t: t == dict[str, object], _object_dict)
+    converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _literal_hook)
+    converter.register_structure_hook_func(lambda t: t == (str | int | None), _progress_token)
+
+    def structure_list(list_type: Any) -> Callable[[Any, type], Any]:
+        inner = list_structure_factory(list_type, converter)
+
+        def structure(value: object, target: type) -> Any:
+            if not isinstance(value, list):
+                raise _FieldTypeError(f"expected an array, got {_describe(value)}")
+            return inner(value, target)
+
+        return structure
+
+    converter.register_structure_hook_factory(lambda t: get_origin(t) is list, structure_list)
+
+    def structure_attrs(cls: type) -> Callable[[Any, type], Any]:
+        renames = {a.name: override(rename=to_camel(a.name)) for a in attrs.fields(cls)}
+        inner = make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+
+        def structure(value: object, target: type) -> Any:
+            if not isinstance(value, dict):
+                raise _FieldTypeError(f"expected an object, got {_describe(value)}")
+            return inner(value, target)
+
+        return structure
+
+    def unstructure_attrs(cls: type) -> Callable[[Any], Any]:
+        renames = {a.name: override(rename=to_camel(a.name)) for a in attrs.fields(cls)}
+        return make_dict_unstructure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+
+    converter.register_structure_hook_factory(attrs.has, structure_attrs)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_attrs)
+    return converter
+
+
+converter = _make_converter()
+
+_SNAKE_SEGMENT = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+
+
+def _error_path(path: str) -> str:
+    path = path.removeprefix("$").removeprefix(".")
+    return _SNAKE_SEGMENT.sub(lambda m: to_camel(m.group(0)), path)
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "is required"
+    if isinstance(exc, _FieldTypeError):
+        return str(exc)
+    if isinstance(exc, (ValueError, TypeError)):
+        expected = getattr(type_, "__name__", None) or str(type_)
+        return f"invalid value (expected {expected})"
+    return f"invalid value ({type(exc).__name__})"
+
+
+def field_errors(exc: BaseException) -> list[protocol.FieldError]:
+    errors: list[protocol.FieldError] = []
+    for line in cattrs.transform_error(exc, path="$", format_exception=_format_exception):
+        message, _, path = line.rpartition(" @ ")
+        errors.append(protocol.FieldError(path=_error_path(path), message=message))
+    return errors
+
+
+def structure(raw: object, cls: type[T]) -> T:
+    """Typed params from raw JSON params, or InvalidParams naming every bad field."""
+    if raw is None or (isinstance(raw, list) and not raw):
+        raw = {}
+    if not isinstance(raw, dict):
+        raise invalid("", f"params must be an object, got {_describe(raw)}")
+    try:
+        return converter.structure(raw, cls)
+    except (cattrs.BaseValidationError, _FieldTypeError) as exc:
+        if isinstance(exc, _FieldTypeError):
+            raise invalid("", str(exc)) from None
+        raise InvalidParams(field_errors(exc)) from None
+
+
+def unstructure(value: object) -> Any:
+    return converter.unstructure(value)
+
+
+def check_length(value: str | None, limit: int, path: str) -> None:
+    if value is not None and len(value) > limit:
+        raise invalid(path, f"is too long ({len(value):,} characters; the limit is {limit:,})")
