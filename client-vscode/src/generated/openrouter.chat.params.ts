@@ -1,0 +1,14 @@
+/* Generated from schemas/openrouter.chat.params.schema.json (openrouter/chat params) by scripts/gen-types.mjs — do not edit. */
+
+export interface ChatParams {
+  messages: ChatMessage[];
+  modelId?: string | null;
+  maxTokens?: number | null;
+  temperature?: number | null;
+  conversationId?: string | null;
+  partialResultToken?: string | number | null;
+}
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}

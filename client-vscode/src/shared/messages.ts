@@ -1,0 +1,29 @@
+/**
+ * Messages between a webview (settings panel, chat view) and the extension host.
+ * The host is a relay: a webview asks for a server method by name, the host forwards it
+ * and posts the answer back. No provider logic lives on either side of this union.
+ */
+import type { Method, Methods } from '../wire';
+
+/** A JSON-RPC error, as the webview sees it. */
+export interface RpcError { code: number; message: string; data?: unknown }
+
+export type ToHost =
+  | { type: 'ready' }
+  | { type: 'request'; id: number; method: Method; params: unknown; stream?: boolean }
+  | { type: 'cancel'; id: number }
+  | { type: 'command'; command: HostCommand; arg?: string };
+
+export type HostCommand = 'openSettings' | 'openExternal' | 'showLog';
+
+export type ToWebview =
+  | { type: 'response'; id: number; result?: unknown; error?: RpcError }
+  | { type: 'progress'; id: number; value: unknown }
+  | { type: 'notification'; method: string; params: unknown }
+  | { type: 'serverState'; state: ServerState; detail?: string }
+  | { type: 'newChat' };
+
+export type ServerState = 'starting' | 'running' | 'restarting' | 'stopped';
+
+export type ResultOf<M extends Method> = Methods[M]['result'];
+export type ParamsOf<M extends Method> = Methods[M]['params'];

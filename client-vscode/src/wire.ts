@@ -1,0 +1,65 @@
+/**
+ * The server's wire types, by the names the client uses. Everything here is derived from
+ * src/generated/ (made from schemas/ by `npm run gen-types`), so nothing is written twice.
+ */
+import type * as G from './generated/index';
+
+/**
+ * Results always carry every field; the schemas mark fields with a default as optional
+ * (they describe what the server accepts too), so results are read through Complete<>.
+ */
+export type Complete<T> = T extends ReadonlyArray<infer U>
+  ? Array<Complete<U>>
+  : T extends object ? { [K in keyof T]-?: Complete<T[K]> } : T;
+
+export type SettingsView = Complete<G.SettingsGetResult>;
+export type ApiKeyStatus = SettingsView['apiKey'];
+export type SettingsDocument = Omit<SettingsView, 'apiKey'>;
+export type Routing = SettingsView['routing'];
+export type SortOption = Routing['sort'];
+export type DataPolicy = Routing['dataPolicy'];
+export type ProviderKind = SettingsView['provider'];
+export type AccountInfo = Complete<G.AccountGetResult>;
+export type ModelsList = Complete<G.ModelsListResult>;
+export type ModelInfo = ModelsList['models'][number];
+export type Endpoints = Complete<G.ModelsEndpointsResult>;
+export type ProviderEndpoint = Endpoints['providers'][number];
+export type ChatParams = G.ChatParams;
+export type ChatMessage = ChatParams['messages'][number];
+export type ChatProgress = G.ChatProgress;
+export type ChatResult = Complete<G.ChatResult>;
+
+/** Every custom method the client may call, with its params and result. */
+export interface Methods {
+  'openrouter/settings/get': { params: G.SettingsGetParams; result: SettingsView };
+  'openrouter/settings/update': { params: G.SettingsUpdateParams; result: SettingsView };
+  'openrouter/apiKey/set': { params: G.ApiKeySetParams; result: ApiKeyStatus };
+  'openrouter/apiKey/clear': { params: G.ApiKeyClearParams; result: ApiKeyStatus };
+  'openrouter/account/get': { params: G.AccountGetParams; result: AccountInfo };
+  'openrouter/models/list': { params: G.ModelsListParams; result: ModelsList };
+  'openrouter/models/endpoints': { params: G.ModelsEndpointsParams; result: Endpoints };
+  'openrouter/chat': { params: ChatParams; result: ChatResult };
+}
+export type Method = keyof Methods;
+export const METHODS: readonly Method[] = [
+  'openrouter/settings/get',
+  'openrouter/settings/update',
+  'openrouter/apiKey/set',
+  'openrouter/apiKey/clear',
+  'openrouter/account/get',
+  'openrouter/models/list',
+  'openrouter/models/endpoints',
+  'openrouter/chat',
+];
+export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
+
+/** JSON-RPC error codes of SPEC §4. */
+export const INVALID_PARAMS = -32602;
+export const UPSTREAM_ERROR = -32001;
+export const REQUEST_CANCELLED = -32800;
+
+/** `data` of a -32001 error. */
+export type UpstreamErrorData = G.ErrorUpstreamData;
+export type ErrorKind = UpstreamErrorData['kind'];
+/** One entry of `data.errors` of a -32602 error. */
+export type FieldError = G.ErrorInvalidParamsData['errors'][number];

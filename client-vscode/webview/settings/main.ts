@@ -1,0 +1,616 @@
+/**
+ * The gear-icon settings panel. Its sections follow the user's source document, in order:
+ * API provider, API key, model, custom base URL, transforms, provider routing, prompt caching.
+ * Every value shown comes from the server; Save sends the edits back as one patch.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-divider/index.js';
+import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-label/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
+import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
+import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
+
+import { command, getState, onNotification, ready, request, RequestError, setState } from '../common/host';
+import { formatAge, formatPrice, formatTokens, formatUsd, h } from '../common/format';
+import type {
+  AccountInfo, DataPolicy, Endpoints, FieldError, ModelInfo, ModelsList, ProviderEndpoint, ProviderKind,
+  Routing, SettingsView, SortOption,
+} from '../../src/wire';
+import { SETTINGS_DID_CHANGE } from '../../src/wire';
+
+const KEYS_URL = 'https://openrouter.ai/keys';
+const MODELS_URL = 'https://openrouter.ai/models';
+const TRANSFORMS_URL = 'https://openrouter.ai/docs/features/message-transforms';
+const CACHING_URL = 'https://openrouter.ai/docs/features/prompt-caching';
+const MAX_ROWS = 150;
+
+const SORT_LABELS: Record<SortOption, string> = {
+  default: 'Default provider sort: use the setting in your OpenRouter account',
+  price: 'Prefer providers with lower price',
+  throughput: 'Prefer providers with higher throughput (i.e. more tokens per second)',
+  latency: 'Prefer providers with lower latency (i.e. shorter time to first token)',
+};
+const PROVIDER_WARNING =
+  'A specific provider is not recommended: it will result in errors when the provider faces downtime or enforces rate limits.';
+
+const DATA_POLICY_LABELS: Record<DataPolicy, string> = {
+  default: 'No data policy set',
+  allow: 'Allow prompt training',
+  deny: 'Deny prompt training',
+  zdr: 'Zero data retention',
+};
+const DATA_POLICY_HELP: Record<DataPolicy, string> = {
+  default: 'No data policy set: use the settings in your OpenRouter account.',
+  allow: 'Allow prompt training: providers that may train on your prompts or completions are allowed. Free models generally require this option to be enabled.',
+  deny: 'Deny prompt training: providers that may train on your prompts or completions are not allowed.',
+  zdr: 'Zero data retention: only providers with a strict zero data retention policy are allowed. This option is not recommended, as it will disable several popular providers, such as Anthropic and OpenAI.',
+};
+
+/** Unsaved edits: only the fields the user changed, laid over the server's view. */
+interface Edits {
+  provider?: ProviderKind;
+  modelId?: string;
+  useCustomBaseUrl?: boolean;
+  customBaseUrl?: string;
+  middleOutTransform?: boolean;
+  promptCaching?: boolean;
+  routing?: Partial<Routing>;
+}
+interface SavedState { edits: Edits; search: string }
+
+const state = {
+  view: undefined as SettingsView | undefined,
+  edits: getState<SavedState>()?.edits ?? ({} as Edits),
+  search: getState<SavedState>()?.search ?? '',
+  models: undefined as ModelsList | undefined,
+  modelsError: undefined as string | undefined,
+  modelsLoading: false,
+  endpoints: undefined as Endpoints | undefined,
+  endpointsError: undefined as string | undefined,
+  account: undefined as AccountInfo | undefined,
+  accountError: undefined as string | undefined,
+  fieldErrors: [] as FieldError[],
+  saving: false,
+  status: '' as string,
+};
+
+/** The settings as they would be after Save. */
+function effective(): Omit<SettingsView, 'apiKey'> | undefined {
+  const view = state.view;
+  if (!view) return undefined;
+  const { routing, ...rest } = state.edits;
+  return { ...view, ...rest, routing: { ...view.routing, ...routing } };
+}
+
+function persist(): void {
+  setState<SavedState>({ edits: state.edits, search: state.search });
+}
+
+function edit(change: Edits): void {
+  const routing = change.routing ? { ...state.edits.routing, ...change.routing } : state.edits.routing;
+  state.edits = { ...state.edits, ...change, ...(routing ? { routing } : {}) };
+  pruneEdits();
+  persist();
+  sync();
+}
+
+/** Drop edits equal to the server's value, so "unsaved" means something. */
+function pruneEdits(): void {
+  const view = state.view;
+  if (!view) return;
+  const e = state.edits as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (key === 'routing') continue;
+    if (e[key] === (view as unknown as Record<string, unknown>)[key]) delete e[key];
+  }
+  if (state.edits.routing) {
+    const r = state.edits.routing as Record<string, unknown>;
+    for (const key of Object.keys(r)) {
+      if (r[key] === (view.routing as unknown as Record<string, unknown>)[key]) delete r[key];
+    }
+    if (Object.keys(r).length === 0) delete state.edits.routing;
+  }
+}
+
+function isDirty(): boolean {
+  return Object.keys(state.edits).length > 0 || apiKeyField.value.length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the page (once); sync() then keeps it in step with the state.
+
+function section(title: string, ...children: Array<Node | null>): HTMLElement {
+  return h('section', { class: 'section' }, h('h2', null, title), ...children);
+}
+
+function fieldError(path: string): HTMLElement {
+  return h('div', { class: 'field-error', 'data-path': path, role: 'alert', hidden: true });
+}
+
+function helper(text: string | Node, id?: string): HTMLElement {
+  const el = h('vscode-form-helper', id ? { id } : null);
+  el.append(h('p', null, text));
+  return el;
+}
+
+function link(text: string, url: string, id?: string): HTMLAnchorElement {
+  const a = h('a', { href: url, id, class: 'link' }, text);
+  a.addEventListener('click', (event) => {
+    event.preventDefault();
+    command('openExternal', url);
+  });
+  return a;
+}
+
+function checkbox(id: string, label: string): VscodeCheckbox {
+  const box = h('vscode-checkbox', { id, label }) as unknown as VscodeCheckbox;
+  return box;
+}
+
+const app = document.getElementById('app')!;
+
+const providerSelect = h('vscode-single-select', { id: 'provider', 'aria-label': 'API Provider' }) as unknown as VscodeSingleSelect;
+providerSelect.append(
+  h('vscode-option', { value: 'openrouter' }, 'OpenRouter'),
+  h('vscode-option', { value: 'openai-compatible' }, 'OpenAI Compatible'),
+);
+
+const apiKeyField = h('vscode-textfield', { id: 'apiKey', type: 'password', placeholder: 'sk-or-v1-…', 'aria-label': 'OpenRouter API Key' }) as unknown as VscodeTextfield;
+const apiKeyStatus = h('span', { id: 'apiKeyStatus' });
+const clearKeyButton = h('vscode-button', { id: 'clearApiKey', secondary: true }, 'Clear key') as unknown as VscodeButton;
+const credits = h('div', { id: 'credits', class: 'muted' });
+
+const modelSummary = h('div', { id: 'selectedModel', class: 'model-summary' });
+const modelSearch = h('vscode-textfield', { id: 'modelSearch', placeholder: 'Search models by name or id', 'aria-label': 'Search models' }) as unknown as VscodeTextfield;
+modelSearch.append(h('vscode-icon', { slot: 'content-before', name: 'search', title: 'search' }));
+const refreshButton = h('vscode-button', { id: 'refreshModels', icon: 'refresh', secondary: true, title: 'Fetch the model list again' }, 'Refresh') as unknown as VscodeButton;
+const modelsFetched = h('span', { id: 'modelsFetched', class: 'muted' });
+const modelsStale = h('div', { id: 'modelsStale', class: 'warning', role: 'status', hidden: true });
+const modelList = h('div', { id: 'modelList', role: 'listbox', 'aria-label': 'Model', tabindex: '0' });
+const modelCount = h('div', { id: 'modelCount', class: 'muted' });
+
+const useCustomBaseUrl = checkbox('useCustomBaseUrl', 'Use custom base URL');
+const customBaseUrl = h('vscode-textfield', { id: 'customBaseUrl', placeholder: 'https://openrouter.ai/api/v1', 'aria-label': 'Custom base URL' }) as unknown as VscodeTextfield;
+
+const middleOut = checkbox('middleOutTransform', 'Compress prompts and message chains to the context size');
+
+const sortSelect = h('vscode-single-select', { id: 'sort', 'aria-label': 'Provider sort' }) as unknown as VscodeSingleSelect;
+const providerWarning = h('div', { id: 'providerWarning', class: 'warning', role: 'status', hidden: true },
+  h('vscode-icon', { name: 'warning' }), ' ', PROVIDER_WARNING);
+const allowFallbacks = checkbox('allowFallbacks', 'Allow fallbacks to other providers when this one fails');
+const endpointsNote = h('div', { id: 'endpointsNote', class: 'muted' });
+
+const dataPolicySelect = h('vscode-single-select', { id: 'dataPolicy', 'aria-label': 'Data policy' }) as unknown as VscodeSingleSelect;
+for (const policy of Object.keys(DATA_POLICY_LABELS) as DataPolicy[]) {
+  dataPolicySelect.append(h('vscode-option', { value: policy }, DATA_POLICY_LABELS[policy]));
+}
+const dataPolicyHelp = h('p', { id: 'dataPolicyHelp', class: 'help' });
+
+const promptCaching = checkbox('promptCaching', 'Use prompt caching');
+const promptCachingHelp = h('p', { id: 'promptCachingHelp', class: 'help' });
+
+const saveButton = h('vscode-button', { id: 'save', icon: 'save' }, 'Save') as unknown as VscodeButton;
+const discardButton = h('vscode-button', { id: 'discard', secondary: true }, 'Discard changes') as unknown as VscodeButton;
+const saveStatus = h('span', { id: 'saveStatus', role: 'status' });
+const generalError = h('div', { id: 'generalError', class: 'error-box', role: 'alert', hidden: true });
+const openRouterOnly: HTMLElement[] = [];
+
+function build(): void {
+  app.replaceChildren();
+  const routingSection = section('Provider Routing',
+    h('p', { class: 'help' }, 'OpenRouter can route to many inference providers; choose how.'),
+    h('vscode-label', { for: 'sort' }, 'Provider sort'), sortSelect, fieldError('routing.sort'), fieldError('routing.provider'),
+    endpointsNote, providerWarning, allowFallbacks, fieldError('routing.allowFallbacks'),
+    h('vscode-label', { for: 'dataPolicy' }, 'Data policy'), dataPolicySelect, dataPolicyHelp, fieldError('routing.dataPolicy'),
+  );
+  routingSection.id = 'routingSection';
+  const transformsSection = section('Transforms', middleOut,
+    helper(h('span', null, 'Applies OpenRouter\'s middle-out transform to prompts larger than the model\'s context. ',
+      link('About message transforms', TRANSFORMS_URL))),
+    fieldError('middleOutTransform'));
+  openRouterOnly.push(routingSection, transformsSection);
+  app.append(
+    h('header', { class: 'header' },
+      h('h1', null, h('vscode-icon', { name: 'gear' }), ' OpenRouter settings'),
+      h('div', { class: 'actions' }, saveStatus, discardButton, saveButton)),
+    generalError,
+    section('API Provider',
+      h('vscode-label', { for: 'provider' }, 'API Provider'), providerSelect, fieldError('provider')),
+    section('OpenRouter API Key',
+      h('vscode-label', { for: 'apiKey' }, 'OpenRouter API Key'),
+      h('div', { class: 'row' }, apiKeyField, clearKeyButton),
+      fieldError('apiKey'),
+      h('div', { class: 'key-line' }, apiKeyStatus, ' · ', link('Get an API key', KEYS_URL, 'getKeyLink')),
+      helper('The key is kept by the language server (OS keyring or a private file), never in VS Code settings.'),
+      credits),
+    section('Model',
+      modelSummary,
+      h('div', { class: 'row' }, modelSearch, refreshButton),
+      h('div', { class: 'row muted' }, modelsFetched, modelCount),
+      modelsStale,
+      modelList,
+      fieldError('modelId'),
+      helper(h('span', null, 'Pricing follows the underlying model, in USD per million tokens. ', link('OpenRouter models page', MODELS_URL)))),
+    section('Base URL',
+      useCustomBaseUrl,
+      customBaseUrl,
+      fieldError('customBaseUrl'),
+      helper('Leave this unchecked and empty for most users.')),
+    transformsSection,
+    routingSection,
+    section('Prompt Caching', promptCaching, promptCachingHelp, fieldError('promptCaching'),
+      helper(h('span', null, 'Some providers support prompt caching. ', link('Supported models', CACHING_URL)))),
+  );
+  app.removeAttribute('aria-busy');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeping the page in step with the state.
+
+function selectedModel(): ModelInfo | undefined {
+  const id = effective()?.modelId;
+  return state.models?.models.find((m) => m.id === id);
+}
+
+function priceLine(p: { prompt: number | null; completion: number | null }): string {
+  return `${formatPrice(p.prompt)} in / ${formatPrice(p.completion)} out per 1M tokens`;
+}
+
+function filteredModels(): ModelInfo[] {
+  const models = state.models?.models ?? [];
+  const words = state.search.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return models;
+  return models.filter((m) => {
+    const hay = `${m.id} ${m.name}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
+
+function renderModelList(): void {
+  const current = effective()?.modelId;
+  const matches = filteredModels();
+  const rows = matches.slice(0, MAX_ROWS).map((m) => {
+    const row = h('div', {
+      class: 'model-row', role: 'option', 'data-id': m.id, 'aria-selected': m.id === current ? 'true' : 'false',
+      title: m.description || m.id,
+    },
+    h('div', { class: 'model-name' }, m.name, m.isFree ? h('span', { class: 'badge' }, 'free') : null),
+    h('div', { class: 'model-meta' },
+      h('span', { class: 'model-id' }, m.id),
+      h('span', { class: 'ctx' }, `${formatTokens(m.contextLength)} ctx`),
+      h('span', { class: 'price' }, priceLine(m.pricing))));
+    row.addEventListener('click', () => edit({ modelId: m.id }));
+    return row;
+  });
+  modelList.replaceChildren(...rows);
+  if (state.modelsLoading && !state.models) modelList.replaceChildren(h('vscode-progress-ring', null));
+  if (state.modelsError && !state.models) {
+    modelList.replaceChildren(h('div', { class: 'error-box' }, `Could not load the models: ${state.modelsError}`));
+  }
+  const total = state.models?.models.length ?? 0;
+  modelCount.textContent = state.models
+    ? `${matches.length} of ${total} models${matches.length > MAX_ROWS ? ` (showing ${MAX_ROWS}; refine the search)` : ''}`
+    : '';
+}
+
+function renderSortOptions(): void {
+  const eff = effective();
+  if (!eff) return;
+  const providers: ProviderEndpoint[] = state.endpoints?.modelId === eff.modelId ? state.endpoints.providers : [];
+  const wanted = [
+    ...(Object.keys(SORT_LABELS) as SortOption[]).map((s) => ({ value: `sort:${s}`, label: SORT_LABELS[s] })),
+    ...providers.map((p) => ({
+      value: `provider:${p.tag}`,
+      label: `Provider: ${p.name || p.providerName}${p.quantization ? ` (${p.quantization})` : ''} — ${priceLine(p.pricing)}, ${formatTokens(p.contextLength)} ctx`,
+    })),
+  ];
+  if (eff.routing.provider && !providers.some((p) => p.tag === eff.routing.provider)) {
+    wanted.push({ value: `provider:${eff.routing.provider}`, label: `Provider: ${eff.routing.provider}` });
+  }
+  const key = wanted.map((w) => w.value + w.label).join('|');
+  if (sortSelect.dataset.key !== key) {
+    sortSelect.dataset.key = key;
+    sortSelect.replaceChildren(...wanted.map((w) => h('vscode-option', { value: w.value }, w.label)));
+  }
+  const value = eff.routing.provider ? `provider:${eff.routing.provider}` : `sort:${eff.routing.sort}`;
+  if (sortSelect.value !== value) {
+    // Options are slotted; the select picks them up on the next frame.
+    requestAnimationFrame(() => { sortSelect.value = value; });
+    sortSelect.value = value;
+  }
+  if (state.endpointsError) endpointsNote.textContent = `Could not load this model's providers: ${state.endpointsError}`;
+  else if (!state.endpoints || state.endpoints.modelId !== eff.modelId) endpointsNote.textContent = 'Loading this model\'s providers…';
+  else endpointsNote.textContent = `${providers.length} provider${providers.length === 1 ? '' : 's'} serve ${eff.modelId}.`;
+}
+
+function sync(): void {
+  const view = state.view;
+  const eff = effective();
+  if (!view || !eff) return;
+
+  setValue(providerSelect, eff.provider);
+  for (const el of openRouterOnly) el.classList.toggle('disabled', eff.provider !== 'openrouter');
+
+  const key = view.apiKey;
+  apiKeyStatus.textContent = key.isSet
+    ? `Key set: ${key.hint ?? 'hidden'}${key.source ? ` (from ${key.source === 'env' ? 'the OPENROUTER_API_KEY environment variable' : key.source})` : ''}`
+    : 'No key set';
+  apiKeyStatus.className = key.isSet ? 'ok' : 'warning-text';
+  apiKeyField.placeholder = key.isSet ? `${key.hint ?? ''} — type a new key to replace it` : 'sk-or-v1-…';
+  clearKeyButton.hidden = !key.isSet || key.source === 'env';
+  if (!key.isSet) credits.textContent = '';
+  else if (state.accountError) credits.textContent = `Credits: could not be read (${state.accountError})`;
+  else if (state.account) {
+    const a = state.account;
+    credits.textContent = a.limitRemaining !== null && a.limitRemaining !== undefined
+      ? `Credits left: ${formatUsd(a.limitRemaining)}${a.limit !== null ? ` of ${formatUsd(a.limit)}` : ''}${a.usage !== null ? ` · used ${formatUsd(a.usage)}` : ''}`
+      : `No credit limit on this key${a.usage !== null ? ` · used ${formatUsd(a.usage)}` : ''}`;
+  } else credits.textContent = 'Credits: loading…';
+
+  const model = selectedModel();
+  modelSummary.replaceChildren(...([
+    h('vscode-label', null, 'Model'),
+    h('div', { class: 'model-current', id: 'modelCurrent' },
+      h('strong', null, model?.name ?? eff.modelId ?? '(none)'), ' ', h('span', { class: 'model-id' }, eff.modelId)),
+    model ? h('div', { class: 'muted' }, `${formatTokens(model.contextLength)} context · ${priceLine(model.pricing)}`) : null,
+  ] as Array<Node | null>).filter((n): n is Node => n !== null));
+  if (modelSearch.value !== state.search) modelSearch.value = state.search;
+  modelsFetched.textContent = state.models ? `Fetched ${formatAge(state.models.fetchedAt)}` : '';
+  modelsStale.hidden = !state.models?.stale;
+  modelsStale.textContent = state.models?.stale
+    ? 'This list may be out of date: the last fetch failed, so the last good list is shown. Try Refresh.'
+    : '';
+  refreshButton.disabled = state.modelsLoading;
+  renderModelList();
+
+  setChecked(useCustomBaseUrl, eff.useCustomBaseUrl);
+  if (customBaseUrl.value !== eff.customBaseUrl) customBaseUrl.value = eff.customBaseUrl;
+  customBaseUrl.disabled = !eff.useCustomBaseUrl;
+
+  setChecked(middleOut, eff.middleOutTransform);
+
+  renderSortOptions();
+  providerWarning.hidden = !eff.routing.provider;
+  allowFallbacks.hidden = !eff.routing.provider;
+  setChecked(allowFallbacks, eff.routing.allowFallbacks);
+  setValue(dataPolicySelect, eff.routing.dataPolicy);
+  dataPolicyHelp.textContent = DATA_POLICY_HELP[eff.routing.dataPolicy];
+
+  setChecked(promptCaching, eff.promptCaching);
+  promptCachingHelp.textContent = model
+    ? model.supportsPromptCaching
+      ? `${model.name} supports prompt caching${model.pricing.cacheRead !== null ? ` (cached input ${formatPrice(model.pricing.cacheRead)} per 1M tokens)` : ''}.`
+      : `${model.name} does not advertise prompt caching; the setting has no effect with it.`
+    : '';
+
+  renderErrors();
+  const dirty = isDirty();
+  saveButton.disabled = state.saving;
+  discardButton.hidden = !dirty;
+  document.body.classList.toggle('dirty', dirty);
+  if (dirty && !state.saving && state.fieldErrors.length === 0) saveStatus.textContent = 'Unsaved changes';
+  else saveStatus.textContent = state.status;
+}
+
+function renderErrors(): void {
+  const known = new Set<string>();
+  for (const el of document.querySelectorAll<HTMLElement>('.field-error')) {
+    const path = el.dataset.path!;
+    known.add(path);
+    const messages = state.fieldErrors.filter((e) => normalizePath(e.path) === path).map((e) => e.message);
+    el.hidden = messages.length === 0;
+    el.textContent = messages.join(' ');
+    const field = el.previousElementSibling;
+    if (field && 'invalid' in field) (field as { invalid: boolean }).invalid = messages.length > 0;
+  }
+  const other = state.fieldErrors.filter((e) => !known.has(normalizePath(e.path)));
+  generalError.hidden = other.length === 0;
+  generalError.textContent = other.map((e) => `${e.path}: ${e.message}`).join('\n');
+}
+
+/** Server paths may be relative to the params ("patch.routing.sort") or JSON pointers. */
+function normalizePath(path: string): string {
+  let p = path.replace(/^\//, '').replace(/\//g, '.');
+  p = p.replace(/^(params\.)?patch\./, '');
+  if (p === 'useCustomBaseUrl') return 'customBaseUrl';
+  return p;
+}
+
+function setValue(select: VscodeSingleSelect, value: string): void {
+  if (select.value !== value) select.value = value;
+}
+function setChecked(box: VscodeCheckbox, checked: boolean): void {
+  if (box.checked !== checked) box.checked = checked;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the server.
+
+async function loadSettings(): Promise<void> {
+  try {
+    applyView(await request('openrouter/settings/get', {}));
+  } catch (err) {
+    state.status = `Could not read the settings: ${(err as Error).message}`;
+    sync();
+  }
+}
+
+function applyView(view: SettingsView): void {
+  const previous = state.view;
+  state.view = view;
+  pruneEdits();
+  persist();
+  sync();
+  if (!previous || previous.modelId !== view.modelId) void loadEndpoints();
+  if (!previous || previous.apiKey.hint !== view.apiKey.hint || previous.apiKey.isSet !== view.apiKey.isSet
+    || previous.customBaseUrl !== view.customBaseUrl || previous.useCustomBaseUrl !== view.useCustomBaseUrl) {
+    void loadAccount();
+  }
+  if (previous && (previous.customBaseUrl !== view.customBaseUrl || previous.useCustomBaseUrl !== view.useCustomBaseUrl
+    || previous.provider !== view.provider)) {
+    void loadModels(false);
+  }
+}
+
+async function loadModels(refresh: boolean): Promise<void> {
+  state.modelsLoading = true;
+  sync();
+  try {
+    state.models = await request('openrouter/models/list', refresh ? { refresh: true } : {});
+    state.modelsError = undefined;
+  } catch (err) {
+    state.modelsError = err instanceof RequestError ? err.display : String(err);
+    if (refresh && state.models) state.models = { ...state.models, stale: true };
+  } finally {
+    state.modelsLoading = false;
+    sync();
+  }
+}
+
+let endpointsFor = '';
+async function loadEndpoints(): Promise<void> {
+  const eff = effective();
+  if (!eff || eff.provider !== 'openrouter' || !eff.modelId) return;
+  if (endpointsFor === eff.modelId) return;
+  const modelId = eff.modelId;
+  endpointsFor = modelId;
+  state.endpointsError = undefined;
+  try {
+    const result = await request('openrouter/models/endpoints', { modelId });
+    if (effective()?.modelId === modelId) state.endpoints = result;
+  } catch (err) {
+    if (effective()?.modelId === modelId) state.endpointsError = err instanceof RequestError ? err.display : String(err);
+    endpointsFor = '';
+  }
+  sync();
+}
+
+async function loadAccount(): Promise<void> {
+  if (!state.view?.apiKey.isSet) { state.account = undefined; sync(); return; }
+  try {
+    state.account = await request('openrouter/account/get', {});
+    state.accountError = undefined;
+  } catch (err) {
+    state.account = undefined;
+    state.accountError = err instanceof RequestError ? err.display : String(err);
+  }
+  sync();
+}
+
+async function save(): Promise<void> {
+  if (state.saving) return;
+  state.saving = true;
+  state.fieldErrors = [];
+  state.status = 'Saving…';
+  sync();
+  try {
+    const key = apiKeyField.value.trim();
+    if (key) {
+      try {
+        await request('openrouter/apiKey/set', { apiKey: key });
+        apiKeyField.value = '';
+      } catch (err) {
+        state.fieldErrors = fieldErrorsOf(err, 'apiKey');
+        state.status = 'Not saved: see the errors below.';
+        return;
+      }
+    }
+    const patch = patchOf(state.edits);
+    let view: SettingsView;
+    if (Object.keys(patch).length > 0) {
+      try {
+        view = await request('openrouter/settings/update', { patch });
+      } catch (err) {
+        state.fieldErrors = fieldErrorsOf(err);
+        state.status = 'Not saved: see the errors below.';
+        return;
+      }
+      state.edits = {};
+    } else {
+      view = await request('openrouter/settings/get', {});
+    }
+    state.status = 'Saved';
+    applyView(view);
+  } catch (err) {
+    state.status = `Not saved: ${(err as Error).message}`;
+  } finally {
+    state.saving = false;
+    sync();
+  }
+}
+
+function patchOf(edits: Edits): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...edits };
+  if (edits.routing) patch.routing = { ...edits.routing };
+  return patch;
+}
+
+function fieldErrorsOf(err: unknown, fallbackPath = ''): FieldError[] {
+  if (err instanceof RequestError) {
+    const errors = err.fieldErrors;
+    if (errors.length > 0) return errors;
+    return [{ path: fallbackPath, message: err.display }];
+  }
+  return [{ path: fallbackPath, message: String(err) }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring.
+
+function wire(): void {
+  providerSelect.addEventListener('change', () => edit({ provider: providerSelect.value as ProviderKind }));
+  apiKeyField.addEventListener('input', () => sync());
+  apiKeyField.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void save(); });
+  clearKeyButton.addEventListener('click', async () => {
+    try {
+      await request('openrouter/apiKey/clear', {});
+      applyView(await request('openrouter/settings/get', {}));
+    } catch (err) {
+      state.fieldErrors = fieldErrorsOf(err, 'apiKey');
+      sync();
+    }
+  });
+  modelSearch.addEventListener('input', () => {
+    state.search = modelSearch.value;
+    persist();
+    renderModelList();
+  });
+  refreshButton.addEventListener('click', () => void loadModels(true));
+  useCustomBaseUrl.addEventListener('change', () => edit({ useCustomBaseUrl: useCustomBaseUrl.checked }));
+  customBaseUrl.addEventListener('input', () => edit({ customBaseUrl: customBaseUrl.value }));
+  middleOut.addEventListener('change', () => edit({ middleOutTransform: middleOut.checked }));
+  sortSelect.addEventListener('change', () => {
+    const value = sortSelect.value;
+    if (value.startsWith('provider:')) edit({ routing: { provider: value.slice('provider:'.length) } });
+    else if (value.startsWith('sort:')) edit({ routing: { sort: value.slice('sort:'.length) as SortOption, provider: null } });
+  });
+  allowFallbacks.addEventListener('change', () => edit({ routing: { allowFallbacks: allowFallbacks.checked } }));
+  dataPolicySelect.addEventListener('change', () => edit({ routing: { dataPolicy: dataPolicySelect.value as DataPolicy } }));
+  promptCaching.addEventListener('change', () => edit({ promptCaching: promptCaching.checked }));
+  saveButton.addEventListener('click', () => void save());
+  discardButton.addEventListener('click', () => {
+    state.edits = {};
+    state.fieldErrors = [];
+    apiKeyField.value = '';
+    state.status = 'Changes discarded';
+    persist();
+    sync();
+    void loadEndpoints();
+  });
+  onNotification(SETTINGS_DID_CHANGE, (params) => applyView(params as SettingsView));
+  // A model picked in the list needs its providers for the routing dropdown.
+  modelList.addEventListener('click', () => void loadEndpoints());
+}
+
+build();
+wire();
+ready();
+void loadSettings().then(() => loadModels(false));
