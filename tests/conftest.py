@@ -22,7 +22,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from pytest_lsp.client import make_test_lsp_client
+from pygls.protocol import default_converter
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
 from openrouter_lsp.emulator import run_in_thread
@@ -40,6 +41,8 @@ class RawJsonClientProtocol(LanguageClientProtocol):
     """Keeps `openrouter/*` notifications and untyped results as plain JSON (not namedtuples)."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" not in data:
+            return data  # json.loads' object_hook also sees every nested object
         method = data.get("method")
         if isinstance(method, str) and method.startswith("openrouter/") and "id" not in data:
             return JsonRPCNotification(
@@ -49,7 +52,7 @@ class RawJsonClientProtocol(LanguageClientProtocol):
             "id" in data
             and "method" not in data
             and "error" not in data
-            and data["id"] not in self._result_types
+            and self._result_types.get(data["id"]) is None
         ):
             return JsonRPCResponseMessage(
                 id=data["id"], jsonrpc=data["jsonrpc"], result=data.get("result")
@@ -89,8 +92,10 @@ class LspSession:
 
 
 def make_client(session_box: list[LspSession]) -> LanguageClient:
-    client = make_test_lsp_client()
-    client.protocol.__class__ = RawJsonClientProtocol
+    client = LanguageClient(converter_factory=default_converter, protocol_cls=RawJsonClientProtocol)
+    register_lsp_features(
+        client, {k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != types.PROGRESS}
+    )
 
     @client.feature(types.PROGRESS)
     def on_progress(params: types.ProgressParams) -> None:

@@ -31,8 +31,15 @@ class OpenRouterProtocol(LanguageServerProtocol):
     """
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        # This is json.loads' object_hook: it sees every nested object, so only a dict with
+        # `jsonrpc` is a message.
         method = data.get("method")
-        if isinstance(method, str) and method.startswith("openrouter/") and "id" in data:
+        if (
+            "jsonrpc" in data
+            and "id" in data
+            and isinstance(method, str)
+            and method.startswith("openrouter/")
+        ):
             return JsonRPCRequestMessage(
                 id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
             )
