@@ -1,0 +1,121 @@
+"""What a chat sends: the settings and params turned into a `/chat/completions` body and headers.
+
+The mapping is SPEC §5's table. For `openai-compatible` servers the body is plain OpenAI chat
+completions: none of the OpenRouter-only fields (`provider`, `transforms`, `plugins`, `usage`,
+`session_id`, `cache_control`), which such servers may reject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..protocol import ChatMessage, ChatParams, ModelInfo, Settings
+from .client import request_headers
+
+# Anthropic accepts at most four cache breakpoints per request.
+MAX_CACHE_BREAKPOINTS = 4
+_EPHEMERAL = {"type": "ephemeral"}
+
+
+def model_id_for(settings: Settings, params: ChatParams) -> str:
+    return params.model_id or settings.model_id
+
+
+def uses_explicit_caching(settings: Settings, model: ModelInfo | None) -> bool:
+    """Breakpoints only help models whose catalogue entry bills cache writes (Anthropic, Gemini):
+    the others cache automatically, and an unknown model gets none rather than a guess."""
+    if settings.provider != "openrouter" or not settings.prompt_caching or model is None:
+        return False
+    price = model.pricing.cache_write
+    return price is not None and price > 0
+
+
+def cache_breakpoints(messages: list[ChatMessage]) -> set[int]:
+    """Indices of the messages that get a breakpoint: the last system prompt and the last two
+    user messages (the cached prefix then grows turn by turn), empty texts skipped."""
+    chosen: list[int] = []
+    users = 0
+    system_seen = False
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if not message.content:
+            continue
+        if message.role == "user" and users < 2:
+            users += 1
+            chosen.append(index)
+        elif message.role == "system" and not system_seen:
+            system_seen = True
+            chosen.append(index)
+    return set(chosen[:MAX_CACHE_BREAKPOINTS])
+
+
+def _messages(params: ChatParams, breakpoints: set[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for index, message in enumerate(params.messages):
+        if index in breakpoints:
+            content: Any = [
+                {"type": "text", "text": message.content, "cache_control": dict(_EPHEMERAL)}
+            ]
+        else:
+            content = message.content
+        out.append({"role": message.role, "content": content})
+    return out
+
+
+def _provider_preferences(settings: Settings) -> dict[str, Any]:
+    routing = settings.routing
+    provider: dict[str, Any] = {}
+    if routing.provider:
+        # A specific provider overrides the sort.
+        provider["order"] = [routing.provider]
+        if not routing.allow_fallbacks:
+            provider["only"] = [routing.provider]
+            provider["allow_fallbacks"] = False
+    elif routing.sort != "default":
+        provider["sort"] = routing.sort
+    if routing.data_policy in ("allow", "deny"):
+        provider["data_collection"] = routing.data_policy
+    elif routing.data_policy == "zdr":
+        provider["zdr"] = True
+        provider["data_collection"] = "deny"
+    return provider
+
+
+def build_body(
+    settings: Settings, params: ChatParams, model: ModelInfo | None
+) -> dict[str, Any]:
+    """The JSON body of a streaming chat request."""
+    openrouter = settings.provider == "openrouter"
+    breakpoints = (
+        cache_breakpoints(params.messages) if uses_explicit_caching(settings, model) else set()
+    )
+    body: dict[str, Any] = {
+        "model": model_id_for(settings, params),
+        "messages": _messages(params, breakpoints),
+        "stream": True,
+    }
+    if params.max_tokens is not None:
+        body["max_tokens"] = params.max_tokens
+    if params.temperature is not None:
+        body["temperature"] = params.temperature
+    if not openrouter:
+        return body
+
+    provider = _provider_preferences(settings)
+    if provider:
+        body["provider"] = provider
+    # Sent both ways: "off" must stop OpenRouter's default middle-out on small-context endpoints,
+    # so a prompt is never cut silently. Legacy and current forms say the same thing.
+    middle_out = settings.middle_out_transform
+    body["transforms"] = ["middle-out"] if middle_out else []
+    body["plugins"] = [{"id": "context-compression", "enabled": middle_out}]
+    body["usage"] = {"include": True}
+    if params.conversation_id:
+        body["session_id"] = params.conversation_id
+    return body
+
+
+def build_headers(settings: Settings, api_key: str | None) -> dict[str, str]:
+    headers = request_headers(api_key, openrouter=settings.provider == "openrouter")
+    headers["Accept"] = "text/event-stream"
+    return headers
