@@ -1,6 +1,7 @@
 """The OpenRouter emulator over real HTTP: routes, auth, chat, middle-out, caching, faults,
 request recording and disconnect detection."""
 
+# ruff: noqa: F811  (pytest fixtures imported from emulator_helpers are redefined as arguments)
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from emulator_helpers import (  # noqa: F401  (fixtures)
     AUTH,
     KEY,
@@ -24,7 +26,6 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     stream_chat,
     usage_of,
 )
-
 from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
 from openrouter_lsp.emulator.synth import prompt_tokens
 

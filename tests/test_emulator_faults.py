@@ -1,5 +1,6 @@
 """Emulator fault injection, the control routes, and client disconnects."""
 
+# ruff: noqa: F811  (pytest fixtures imported from emulator_helpers are redefined as arguments)
 from __future__ import annotations
 
 import time
@@ -7,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from emulator_helpers import (  # noqa: F401  (fixtures)
     AUTH,
     chat_body,
@@ -17,7 +19,6 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     running,
     stream_chat,
 )
-
 from openrouter_lsp.emulator import EmulatorHandle
 
 
@@ -200,7 +201,8 @@ def test_control_routes(emulator: EmulatorHandle) -> None:
         assert http.post("/_emulator/config", json=config).json()["config"]["chunkTokens"] == 2
         assert http.post("/_emulator/config", json={"bogus": 1}).status_code == 400
         assert http.post(api, json=chat_body(), headers=AUTH).status_code == 401
-        assert len(http.get("/_emulator/requests").json()["requests"]) == 3  # control routes are not recorded
+        # the control routes themselves are not recorded
+        assert len(http.get("/_emulator/requests").json()["requests"]) == 3
         http.delete("/_emulator/requests")
         assert http.get("/_emulator/requests").json() == {"requests": []}
         http.post("/_emulator/reset")

@@ -33,8 +33,8 @@ class ChatPlan:
     prompt_tokens: int
     cached_tokens: int
     cache_write_tokens: int
-    reasoning: list[str]
-    content: list[str]
+    reasoning: str  # token i is text[4 * i : 4 * i + 4] (see synth.reply_text)
+    content: str
     prices: dict[str, float]
     is_byok: bool
     middle_out_applied: bool
@@ -44,11 +44,11 @@ class ChatPlan:
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.reasoning) + len(self.content)
+        return synth.text_tokens(self.reasoning) + synth.text_tokens(self.content)
 
     def usage(self, completion_tokens: int | None = None) -> dict[str, Any]:
         done = self.completion_tokens if completion_tokens is None else completion_tokens
-        reasoning = min(done, len(self.reasoning))
+        reasoning = min(done, synth.text_tokens(self.reasoning))
         fresh = self.prompt_tokens - self.cached_tokens - self.cache_write_tokens
         prompt_cost = (fresh * self.prices["prompt"]
                        + self.cached_tokens * self.prices["input_cache_read"]
@@ -111,9 +111,8 @@ class ChatPlan:
             "choices": [{
                 "index": 0, "logprobs": None, "finish_reason": "stop",
                 "native_finish_reason": "stop",
-                "message": {"role": "assistant", "content": "".join(self.content),
-                            "refusal": None,
-                            "reasoning": "".join(self.reasoning) if self.reasoning else None},
+                "message": {"role": "assistant", "content": self.content, "refusal": None,
+                            "reasoning": self.reasoning or None},
             }],
             "usage": self.usage(),
         }
@@ -178,8 +177,8 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
         gen_id=new_generation_id(), model=model_id, provider=str(endpoint["provider_name"]),
         created=int(time.time()), stream=bool(body.get("stream")), prompt_tokens=prompt,
         cached_tokens=cached, cache_write_tokens=written,
-        reasoning=synth.reasoning_pieces(seed, thinking),
-        content=synth.reply_pieces(seed, model_id, total_out - thinking),
+        reasoning=synth.reasoning_text(seed, thinking),
+        content=synth.reply_text(seed, model_id, total_out - thinking),
         prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
     )
 

@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from .chat import ChatPlan
 from .errors import default_error_body
 from .state import Config, Fault
+from .synth import CHARS_PER_TOKEN, text_tokens
 
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
 DONE = b"data: [DONE]\n\n"
@@ -93,11 +94,12 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
         return
     tps = config.tokens_per_second or 0.0
     per_chunk = max(1, config.chunk_tokens)
-    pieces = [("reasoning", p) for p in plan.reasoning] + [("content", p) for p in plan.content]
+    reasoning_tokens = text_tokens(plan.reasoning)
+    total = reasoning_tokens + text_tokens(plan.content)
     fault_at = max(0, fault.after_chunks) if fault and fault.mode else -1
     start = time.monotonic()
     buffer = bytearray()
-    for index, first in enumerate(range(0, len(pieces), per_chunk)):
+    for index, first in enumerate(range(0, total, per_chunk)):
         if index == fault_at and mode in ("error_chunk_mid_stream", "drop_mid_stream",
                                           "malformed_line", "stall_mid_stream"):
             yield bytes(buffer)
@@ -112,12 +114,13 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
                 yield b"data: {not json\n\n"
             if mode == "stall_mid_stream" and fault is not None:
                 await asyncio.sleep(fault.stall_seconds)
-        group = pieces[first:first + per_chunk]
-        delta: dict[str, Any] = {"role": "assistant", "content": ""}
-        for kind, text in group:
-            delta[kind] = delta.get(kind, "") + text
+        last = min(first + per_chunk, total)
+        delta: dict[str, Any] = {"role": "assistant", "content": _slice(plan.content,
+                                 first - reasoning_tokens, last - reasoning_tokens)}
+        if first < reasoning_tokens:
+            delta["reasoning"] = _slice(plan.reasoning, first, last)
         buffer += chunk(delta)
-        progress.tokens += len(group)
+        progress.tokens = last
         if tps > 0:
             due = start + progress.tokens / tps
             wait = due - time.monotonic()
@@ -133,6 +136,11 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
     usage = json.dumps({"choices": [], "usage": plan.usage()}, separators=(",", ":"))[1:]
     buffer += b"data: " + head + b"," + usage.encode() + b"\n\n" + DONE
     yield bytes(buffer)
+
+
+def _slice(text: str, first_token: int, end_token: int) -> str:
+    """Tokens [first_token, end_token) of a reply text (four characters a token)."""
+    return text[max(0, first_token) * CHARS_PER_TOKEN:max(0, end_token) * CHARS_PER_TOKEN]
 
 
 class WatchedStream(Response):

@@ -55,29 +55,27 @@ def prompt_seed(messages: list[Any]) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def reply_pieces(seed: int, model: str, tokens: int, header: str = "") -> list[str]:
-    """`tokens` pieces of four characters: a marker sentence, then seeded filler words."""
+def reply_text(seed: int, model: str, tokens: int, header: str = "") -> str:
+    """`tokens` x 4 characters: a marker sentence, then seeded filler words. Token i of the
+    reply is `text[4 * i : 4 * i + 4]`."""
     if tokens <= 0:
-        return []
+        return ""
     rng = random.Random(seed)
     text = header or (f"[emulator] This is a synthetic reply from the OpenRouter emulator "
                       f"(model {model}), not a real model's answer.")
-    words = [text]
-    length = len(text)
     need = tokens * CHARS_PER_TOKEN
-    while length < need:
-        word = " " + rng.choice(_WORDS)
-        if rng.random() < 0.1:
-            word += "."
-        words.append(word)
-        length += len(word)
-    full = "".join(words)[:need]
-    return [full[i:i + CHARS_PER_TOKEN] for i in range(0, len(full), CHARS_PER_TOKEN)]
+    if len(text) < need:
+        # A seeded paragraph, repeated: long replies cost string copies, not random draws.
+        words = [" " + rng.choice(_WORDS) + ("." if rng.random() < 0.1 else "")
+                 for _ in range(min(200, need // 4 + 1))]
+        paragraph = "".join(words)
+        text += paragraph * ((need - len(text)) // len(paragraph) + 1)
+    return text[:need]
 
 
-def reasoning_pieces(seed: int, tokens: int) -> list[str]:
+def reasoning_text(seed: int, tokens: int) -> str:
     header = "[emulator] Synthetic reasoning: thinking about the request step by step."
-    return reply_pieces(seed ^ 0x5EED, "", tokens, header=header)
+    return reply_text(seed ^ 0x5EED, "", tokens, header=header)
 
 
 def middle_out(messages: list[Any], budget: int, model_id: str) -> list[Any]:
