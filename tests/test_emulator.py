@@ -380,3 +380,26 @@ def test_no_cache_without_breakpoints(client: httpx.Client) -> None:
     for _ in range(2):
         usage = client.post("/chat/completions", json=body, headers=AUTH).json()["usage"]
         assert usage["prompt_tokens_details"]["cached_tokens"] == 0
+
+
+async def test_concurrent_streams_do_not_cross(emulator: EmulatorHandle) -> None:
+    import asyncio
+
+    async def one(http: httpx.AsyncClient, n: int) -> tuple[int, str, set[str], str]:
+        body = {**chat_body(f"prompt number {n}", max_tokens=30), "stream": True}
+        async with http.stream("POST", "/chat/completions", json=body, headers=AUTH) as resp:
+            raw = (await resp.aread()).decode()
+        events = parse_sse(raw)
+        ids = {e["id"] for e in events if isinstance(e, dict)}
+        return n, content_of(events), ids, resp.headers["x-generation-id"]
+
+    async with httpx.AsyncClient(base_url=emulator.base_url, timeout=20) as http:
+        results = await asyncio.gather(*(one(http, n) for n in range(50)))
+        reference = {n: (await http.post("/chat/completions", headers=AUTH, json=chat_body(
+            f"prompt number {n}", max_tokens=30))).json()["choices"][0]["message"]["content"]
+            for n in (0, 17, 49)}
+    assert len({gen for *_, gen in results}) == 50
+    for n, text, ids, gen_id in results:
+        assert ids == {gen_id}
+        if n in reference:
+            assert text == reference[n]
