@@ -403,3 +403,11 @@ async def test_concurrent_streams_do_not_cross(emulator: EmulatorHandle) -> None
         assert ids == {gen_id}
         if n in reference:
             assert text == reference[n]
+
+
+def test_unknown_paths_are_recorded_404s(client: httpx.Client, emulator: EmulatorHandle) -> None:
+    assert client.get("/nothing/here").status_code == 404
+    outside = httpx.post(f"{emulator.origin}/chat/completions", json=chat_body())
+    assert outside.status_code == 404 and outside.json()["error"]["code"] == 404
+    assert [r["path"] for r in emulator.requests()] == ["/api/v1/nothing/here",
+                                                        "/chat/completions"]

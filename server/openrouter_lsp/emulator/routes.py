@@ -21,6 +21,7 @@ from .state import EmulatorState, Fault, RequestRecord
 from .stream import Progress, WatchedStream, sse_events
 
 API = "/api/v1"
+ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 Handler = Callable[[Request, RequestRecord, "Fault | None"], Awaitable[Response]]
 
 
@@ -44,16 +45,19 @@ class Api:
             self._route("/credits", self.credits),
             self._route("/generation", self.generation),
             self._route("/chat/completions", self.chat, methods=["POST"]),
-            self._route("/{rest:path}", self.not_found, auth=False,
-                        methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            self._route("/{rest:path}", self.not_found, auth=False, methods=ANY),
+            # Outside /api/v1 too (a client with a wrong base URL): recorded, then 404.
+            self._route("/{rest:path}", self.not_found, auth=False, methods=ANY, prefix=""),
         ]
 
     def _route(self, path: str, handler: Handler, *, auth: bool = True,
-               methods: list[str] | None = None, template: str | None = None) -> Route:
+               methods: list[str] | None = None, template: str | None = None,
+               prefix: str = API) -> Route:
         async def endpoint(request: Request) -> Response:
             record = await self._record(request)
             relative = request.url.path.removeprefix(API)
-            fault = self.state.take_fault((relative, template or path))
+            # Faults name /api/v1 routes: paths outside it never consume one.
+            fault = self.state.take_fault((relative, template or path)) if prefix else None
             if fault is not None and fault.delay_seconds:
                 await asyncio.sleep(fault.delay_seconds)
             if fault is not None and fault.mode is None and fault.status is not None:
@@ -65,7 +69,7 @@ class Api:
             record.status = response.status_code
             return response
 
-        return Route(API + path, endpoint, methods=methods or ["GET"])
+        return Route(prefix + path, endpoint, methods=methods or ["GET"])
 
     async def _record(self, request: Request) -> RequestRecord:
         raw = await request.body()
