@@ -222,10 +222,8 @@ function build(): void {
       h('h1', null, h('vscode-icon', { name: 'gear' }), ' OpenRouter settings'),
       h('div', { class: 'actions' }, saveStatus, discardButton, saveButton)),
     generalError,
-    section('API Provider',
-      h('vscode-label', { for: 'provider' }, 'API Provider'), providerSelect, fieldError('provider')),
+    section('API Provider', providerSelect, fieldError('provider')),
     section('OpenRouter API Key',
-      h('vscode-label', { for: 'apiKey' }, 'OpenRouter API Key'),
       h('div', { class: 'row' }, apiKeyField, clearKeyButton),
       fieldError('apiKey'),
       h('div', { class: 'key-line' }, apiKeyStatus, ' · ', link('Get an API key', KEYS_URL, 'getKeyLink')),
@@ -309,26 +307,29 @@ function renderSortOptions(): void {
     ...(Object.keys(SORT_LABELS) as SortOption[]).map((s) => ({ value: `sort:${s}`, label: SORT_LABELS[s] })),
     ...providers.map((p) => ({
       value: `provider:${p.tag}`,
-      label: `Provider: ${p.name || p.providerName}${p.quantization ? ` (${p.quantization})` : ''} — ${priceLine(p.pricing)}, ${formatTokens(p.contextLength)} ctx`,
+      label: `Provider: ${p.providerName || p.name}${p.quantization && p.quantization !== 'unknown' ? ` (${p.quantization})` : ''} — ${priceLine(p.pricing)}, ${formatTokens(p.contextLength)} ctx`,
     })),
   ];
   if (eff.routing.provider && !providers.some((p) => p.tag === eff.routing.provider)) {
     wanted.push({ value: `provider:${eff.routing.provider}`, label: `Provider: ${eff.routing.provider}` });
   }
+  const value = eff.routing.provider ? `provider:${eff.routing.provider}` : `sort:${eff.routing.sort}`;
   const key = wanted.map((w) => w.value + w.label).join('|');
   if (sortSelect.dataset.key !== key) {
     sortSelect.dataset.key = key;
-    sortSelect.replaceChildren(...wanted.map((w) => h('vscode-option', { value: w.value }, w.label)));
+    sortSelect.replaceChildren(...wanted.map((w) => h('vscode-option', { value: w.value, selected: w.value === value }, w.label)));
+    // The select reads slotted options on slotchange; set the value again once it has.
+    requestAnimationFrame(() => { setValue(sortSelect, sortValue()); });
   }
-  const value = eff.routing.provider ? `provider:${eff.routing.provider}` : `sort:${eff.routing.sort}`;
-  if (sortSelect.value !== value) {
-    // Options are slotted; the select picks them up on the next frame.
-    requestAnimationFrame(() => { sortSelect.value = value; });
-    sortSelect.value = value;
-  }
+  setValue(sortSelect, value);
   if (state.endpointsError) endpointsNote.textContent = `Could not load this model's providers: ${state.endpointsError}`;
   else if (!state.endpoints || state.endpoints.modelId !== eff.modelId) endpointsNote.textContent = 'Loading this model\'s providers…';
   else endpointsNote.textContent = `${providers.length} provider${providers.length === 1 ? '' : 's'} serve ${eff.modelId}.`;
+}
+
+function sortValue(): string {
+  const r = effective()?.routing;
+  return r?.provider ? `provider:${r.provider}` : `sort:${r?.sort ?? 'default'}`;
 }
 
 function sync(): void {
@@ -357,7 +358,6 @@ function sync(): void {
 
   const model = selectedModel();
   modelSummary.replaceChildren(...([
-    h('vscode-label', null, 'Model'),
     h('div', { class: 'model-current', id: 'modelCurrent' },
       h('strong', null, model?.name ?? eff.modelId ?? '(none)'), ' ', h('span', { class: 'model-id' }, eff.modelId)),
     model ? h('div', { class: 'muted' }, `${formatTokens(model.contextLength)} context · ${priceLine(model.pricing)}`) : null,
