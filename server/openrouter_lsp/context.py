@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -30,6 +31,7 @@ class ServerContext:
         self.settings = SettingsStore(self.folder, warn=self.warn_user)
         self.keys = KeyStore(self.folder)
         self._catalogue: Catalogue | None = None
+        self._initialized_hooks: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def catalogue(self) -> Catalogue:
@@ -51,6 +53,10 @@ class ServerContext:
             lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message)
         )
 
+    def add_initialized_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` once the client is initialized (after the held-back warnings)."""
+        self._initialized_hooks.append(hook)
+
     async def on_initialized(self) -> None:
         self._ready = True
         for message in self._pending_warnings:
@@ -61,6 +67,11 @@ class ServerContext:
         attach_client(self._server)
         # Warm the HTTP stack off the critical path of `initialize`.
         asyncio.get_running_loop().run_in_executor(None, _preload_http_stack)
+        for hook in self._initialized_hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("An initialized hook failed")
 
     # --- views and change announcements ---
 
