@@ -1,0 +1,393 @@
+"""`workspace/executeCommand`: the custom methods as commands, for editors without custom requests.
+
+Every command validates its positional arguments (errors name `arguments[i]`), long ones run
+under work-done progress (created by the server when the client supports it, cancellable with
+`window/workDoneProgress/cancel` as well as `$/cancelRequest`), and answers are shown with
+`window/showDocument` (a Markdown file in the state folder) or, failing that, `window/showMessage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
+from .. import protocol, wire
+from ..protocol import ChatMessage, ChatParams, FieldError
+from ..settings import DEFAULTS, merge, parse
+from ..state_dir import write_atomic
+from .chat import run_chat
+from .editor import client_supports
+from .models import check_model_id
+
+if TYPE_CHECKING:
+    from ..server import OpenRouterLanguageServer
+
+log = logging.getLogger(__name__)
+
+SET_API_KEY = "openrouter.setApiKey"
+CLEAR_API_KEY = "openrouter.clearApiKey"
+CHOOSE_MODEL = "openrouter.chooseModel"
+REFRESH_MODELS = "openrouter.refreshModels"
+ASK = "openrouter.ask"
+SHOW_SETTINGS = "openrouter.showSettings"
+UPDATE_SETTINGS = "openrouter.updateSettings"
+
+ANSWERS_DIR = "answers"
+KEEP_ANSWERS = 50
+MESSAGE_ANSWER_CHARS = 4_000  # a showMessage fallback shows this much and names the file
+CREATE_TIMEOUT_S = 5.0
+REPORT_INTERVAL_S = 0.1
+SUGGESTED_MODELS = (
+    "anthropic/claude-sonnet-4.5",
+    "openai/gpt-4o",
+    "google/gemini-2.5-pro",
+    "openai/gpt-4o-mini",
+    "deepseek/deepseek-chat",
+    "meta-llama/llama-3.3-70b-instruct",
+)
+ASK_SYSTEM = "You are a helpful assistant for a programmer. Answer concisely, in Markdown."
+
+
+@attrs.define
+class Call:
+    """One executeCommand request: the server, its raw arguments, the client's progress token."""
+
+    server: OpenRouterLanguageServer
+    arguments: list[Any]
+    work_done_token: str | int | None = None
+
+    def arg(self, index: int) -> Any:
+        return self.arguments[index] if index < len(self.arguments) else None
+
+    def string(self, index: int, what: str, limit: int = protocol.MAX_ID_LENGTH) -> str:
+        value = self.arg(index)
+        path = f"arguments[{index}]"
+        if value is None:
+            raise wire.invalid(path, f"is required: {what}")
+        if not isinstance(value, str):
+            raise wire.invalid(path, f"must be a string ({what}), got {type(value).__name__}")
+        wire.check_length(value, limit, path)
+        if not value.strip():
+            raise wire.invalid(path, f"must not be empty: {what}")
+        return value
+
+    def structure(self, index: int, cls: type[Any]) -> Any:
+        try:
+            return wire.structure(self.arg(index), cls)
+        except wire.InvalidParams as exc:
+            raise rebase(exc, f"arguments[{index}]") from None
+
+
+def rebase(exc: wire.InvalidParams, prefix: str) -> wire.InvalidParams:
+    """The same errors with paths under `prefix` (`apiKey` -> `arguments[0]`)."""
+    return wire.InvalidParams(
+        [
+            FieldError(path=prefix + (f".{e.path}" if e.path else ""), message=e.message)
+            for e in exc.errors
+        ]
+    )
+
+
+class WorkDone:
+    """Work-done progress for one command; the client's cancel cancels the running task."""
+
+    def __init__(
+        self, server: OpenRouterLanguageServer, title: str, token: str | int | None = None
+    ) -> None:
+        self._server = server
+        self._title = title
+        self.token = token
+        self._task: asyncio.Task[Any] | None = None
+        self._last_report = 0.0
+        self._chars = 0
+
+    async def __aenter__(self) -> WorkDone:
+        self._task = asyncio.current_task()
+        progress = self._server.work_done_progress
+        if self.token is None and client_supports(self._server, "window.work_done_progress"):
+            token = f"openrouter-{uuid.uuid4().hex}"
+            try:
+                await asyncio.wait_for(progress.create_async(token), CREATE_TIMEOUT_S)
+                self.token = token
+            except Exception as exc:
+                log.info("window/workDoneProgress/create failed (%s)", type(exc).__name__)
+        if self.token is not None:
+            progress.begin(
+                self.token, lsp.WorkDoneProgressBegin(title=self._title, cancellable=True)
+            )
+            future = progress.tokens.get(self.token)
+            if future is not None:
+                future.add_done_callback(self._on_cancel)
+        return self
+
+    def _on_cancel(self, future: Future[Any]) -> None:
+        if future.cancelled() and self._task is not None:
+            self._task.get_loop().call_soon_threadsafe(self._task.cancel)
+
+    def report(self, message: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.token is None or (not force and now - self._last_report < REPORT_INTERVAL_S):
+            return
+        self._last_report = now
+        self._server.work_done_progress.report(
+            self.token, lsp.WorkDoneProgressReport(message=message)
+        )
+
+    def on_chat_delta(self, value: dict[str, str]) -> None:
+        """A chat increment: report the characters so far and the tail of the latest line."""
+        content = value.get("content", "")
+        self._chars += len(content)
+        tail = content.strip().rsplit("\n", 1)[-1][-60:]
+        self.report(f"{self._chars:,} characters… {tail}")
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self.token is None:
+            return
+        progress = self._server.work_done_progress
+        progress.tokens.pop(self.token, None)
+        if exc_type is None:
+            message = "Done"
+        elif issubclass(exc_type, asyncio.CancelledError):
+            message = "Cancelled"
+        else:
+            message = "Failed"
+        progress.end(self.token, lsp.WorkDoneProgressEnd(message=message))
+
+
+def _info(server: OpenRouterLanguageServer, message: str) -> None:
+    server.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info, message=message))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "answer"
+
+
+async def show_answer(server: OpenRouterLanguageServer, title: str, content: str) -> str:
+    """Write the answer as Markdown in the state folder and show it; returns the file's URI."""
+    folder = server.ctx.folder / ANSWERS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}-{_slug(title)}.md"
+    write_atomic(path, f"# {title}\n\n{content}\n".encode(), 0o600)
+    for old in sorted(folder.glob("*.md"))[:-KEEP_ANSWERS]:
+        old.unlink(missing_ok=True)
+    uri = path.as_uri()
+    if client_supports(server, "window.show_document.support"):
+        try:
+            shown = await server.window_show_document_async(
+                lsp.ShowDocumentParams(uri=uri, take_focus=True)
+            )
+            if shown.success:
+                return uri
+        except Exception as exc:
+            log.info("window/showDocument failed (%s)", type(exc).__name__)
+    text = content if len(content) <= MESSAGE_ANSWER_CHARS else content[:MESSAGE_ANSWER_CHARS] + "…"
+    _info(server, f"{title}\n\n{text}\n\n(The full answer is in {path}.)")
+    return uri
+
+
+async def answer(call: Call, title: str, messages: list[ChatMessage]) -> dict[str, Any]:
+    """Run a chat under work-done progress and show the answer; the ChatResult plus `uri`."""
+    server = call.server
+    async with WorkDone(server, title, call.work_done_token) as work:
+        work.report("Waiting for the model…", force=True)
+        result = await run_chat(server.ctx, ChatParams(messages=messages), work.on_chat_delta)
+    uri = await show_answer(server, title, result.content)
+    return {**wire.unstructure(result), "uri": uri}
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+async def set_api_key(call: Call) -> Any:
+    raw = call.string(0, "the OpenRouter API key", protocol.MAX_API_KEY_LENGTH)
+    ctx = call.server.ctx
+    try:
+        status = ctx.keys.set(raw)
+    except wire.InvalidParams as exc:
+        raise _key_error(exc) from None
+    ctx.announce_settings()
+    note = ""
+    if status.source == "env":
+        note = " OPENROUTER_API_KEY is set in the environment and is used instead."
+    _info(call.server, f"OpenRouter: API key saved.{note}")
+    return wire.unstructure(status)
+
+
+def _key_error(exc: wire.InvalidParams) -> wire.InvalidParams:
+    return wire.InvalidParams(
+        [FieldError(path="arguments[0]", message=e.message) for e in exc.errors]
+    )
+
+
+async def clear_api_key(call: Call) -> Any:
+    status = call.server.ctx.keys.clear()
+    call.server.ctx.announce_settings()
+    _info(call.server, "OpenRouter: API key removed.")
+    return wire.unstructure(status)
+
+
+async def _pick_model(call: Call) -> str | None:
+    """Ask the user with window/showMessageRequest; None when the client cannot or they decline."""
+    server, ctx = call.server, call.server.ctx
+    if not client_supports(server, "window.show_message"):
+        raise wire.invalid("arguments[0]", 'is required: a model id such as "openai/gpt-4o"')
+    current = ctx.settings.current.model_id
+    choices = [current, *SUGGESTED_MODELS]
+    try:
+        snapshot, _ = await ctx.catalogue.get(ctx.base_url(), ctx.api_key())
+        known = snapshot.by_id
+        choices = [c for c in choices if c in known] or [m["id"] for m in snapshot.wire_models]
+    except Exception as exc:
+        log.info("Model catalogue unavailable for the choice (%s)", type(exc).__name__)
+    titles = list(dict.fromkeys(choices))[:8]
+    picked = await server.window_show_message_request_async(
+        lsp.ShowMessageRequestParams(
+            type=lsp.MessageType.Info,
+            message=f"OpenRouter: choose a model (now {current})",
+            actions=[lsp.MessageActionItem(title=t) for t in titles],
+        )
+    )
+    return picked.title if picked is not None else None
+
+
+async def choose_model(call: Call) -> Any:
+    ctx = call.server.ctx
+    model_id = call.string(0, "a model id") if call.arg(0) is not None else await _pick_model(call)
+    if model_id is None:
+        return wire.unstructure(ctx.settings_view())
+    await check_model_id(ctx, model_id, "arguments[0]")
+    ctx.settings.update({"modelId": model_id})
+    view = ctx.announce_settings()
+    _info(call.server, f"OpenRouter: model set to {model_id}.")
+    return wire.unstructure(view)
+
+
+async def refresh_models(call: Call) -> Any:
+    ctx = call.server.ctx
+    async with WorkDone(call.server, "OpenRouter: refreshing models", call.work_done_token):
+        snapshot, stale = await ctx.catalogue.get(ctx.base_url(), ctx.api_key(), refresh=True)
+    ids = [m["id"] for m in snapshot.wire_models]
+    state = "the refresh failed; this is the last good list" if stale else "up to date"
+    _info(call.server, f"OpenRouter: {len(ids)} models ({state}).")
+    return {
+        "count": len(ids),
+        "fetchedAt": snapshot.fetched_at_iso,
+        "stale": stale,
+        "modelIds": ids,
+    }
+
+
+async def ask(call: Call) -> Any:
+    question = call.string(0, "the question to ask", protocol.MAX_MESSAGE_CHARS)
+    title = "OpenRouter: " + " ".join(question.split())[:60]
+    return await answer(
+        call,
+        title,
+        [
+            ChatMessage(role="system", content=ASK_SYSTEM),
+            ChatMessage(role="user", content=question),
+        ],
+    )
+
+
+def settings_summary(view: protocol.SettingsView) -> str:
+    key = view.api_key
+    key_text = f"set ({key.hint}, from {key.source})" if key.is_set else "not set"
+    routing = view.routing
+    route = routing.provider or routing.sort
+    return (
+        f"OpenRouter settings — provider: {view.provider}; model: {view.model_id}; "
+        f"base URL: {view.effective_base_url}; API key: {key_text}; routing: {route}, "
+        f"fallbacks {'on' if routing.allow_fallbacks else 'off'}, data policy "
+        f"{routing.data_policy}; middle-out: {'on' if view.middle_out_transform else 'off'}; "
+        f"prompt caching: {'on' if view.prompt_caching else 'off'}."
+    )
+
+
+async def show_settings(call: Call) -> Any:
+    view = call.server.ctx.settings_view()
+    _info(call.server, settings_summary(view))
+    return wire.unstructure(view)
+
+
+async def update_settings(call: Call) -> Any:
+    """The explicit (user-initiated) way to change any setting, the base URL included."""
+    ctx = call.server.ctx
+    patch = call.arg(0)
+    if not isinstance(patch, dict):
+        raise wire.invalid("arguments[0]", "must be an object: a partial settings document")
+    try:
+        candidate = parse(merge(ctx.settings.persisted, patch, DEFAULTS))
+    except wire.InvalidParams as exc:
+        raise rebase(exc, "arguments[0]") from None
+    if (
+        isinstance(patch.get("modelId"), str)
+        and candidate.model_id != ctx.settings.current.model_id
+    ):
+        await check_model_id(ctx, candidate.model_id, "arguments[0].modelId")
+    ctx.settings.update(patch)
+    view = ctx.announce_settings()
+    _info(call.server, settings_summary(view))
+    return wire.unstructure(view)
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+def handlers(server: OpenRouterLanguageServer) -> dict[str, Handler]:
+    return {
+        SET_API_KEY: set_api_key,
+        CLEAR_API_KEY: clear_api_key,
+        CHOOSE_MODEL: choose_model,
+        REFRESH_MODELS: refresh_models,
+        ASK: ask,
+        SHOW_SETTINGS: show_settings,
+        UPDATE_SETTINGS: update_settings,
+    }
+
+
+def install(server: OpenRouterLanguageServer, table: dict[str, Handler]) -> None:
+    """Advertise `table`'s commands and dispatch `workspace/executeCommand` to them.
+
+    pygls 2.1 runs command handlers inside its own generator handler, so `$/cancelRequest`
+    cancels only the outer future and the command would keep streaming (and billing). Replacing
+    that built-in with one coroutine makes cancellation reach the command, and gives it the
+    request's workDoneToken.
+    """
+
+    def advertised(*_: Any) -> None:  # never called: the dispatcher below handles the request
+        return None
+
+    for name in table:
+        server.command(name)(advertised)
+
+    async def execute_command(params: lsp.ExecuteCommandParams) -> Any:
+        handler = table.get(params.command)
+        if handler is None:
+            raise wire.invalid("command", f"unknown command {params.command[:80]!r}")
+        arguments = params.arguments
+        if arguments is not None and not isinstance(arguments, list):
+            raise wire.invalid("arguments", "must be an array")
+        call = Call(server, list(arguments or []), params.work_done_token)
+        try:
+            return await handler(call)
+        except (JsonRpcException, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            log.exception("Unexpected failure in command %s", params.command)
+            raise JsonRpcInternalError(
+                message=f"Internal error in {params.command} ({type(exc).__name__}); "
+                "see the server log."
+            ) from None
+
+    server.protocol.fm.builtin_features[lsp.WORKSPACE_EXECUTE_COMMAND] = execute_command
