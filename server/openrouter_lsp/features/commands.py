@@ -246,7 +246,7 @@ async def _pick_model(call: Call) -> str | None:
     try:
         snapshot, _ = await ctx.catalogue.get(ctx.base_url(), ctx.api_key())
         known = snapshot.by_id
-        choices = [c for c in choices if c in known] or [m["id"] for m in snapshot.wire_models]
+        choices = [c for c in choices if c in known] or list(snapshot.ids)
     except Exception as exc:
         log.info("Model catalogue unavailable for the choice (%s)", type(exc).__name__)
     titles = list(dict.fromkeys(choices))[:8]
@@ -276,7 +276,7 @@ async def refresh_models(call: Call) -> Any:
     ctx = call.server.ctx
     async with WorkDone(call.server, "OpenRouter: refreshing models", call.work_done_token):
         snapshot, stale = await ctx.catalogue.get(ctx.base_url(), ctx.api_key(), refresh=True)
-    ids = [m["id"] for m in snapshot.wire_models]
+    ids = list(snapshot.ids)
     state = "the refresh failed; this is the last good list" if stale else "up to date"
     _info(call.server, f"OpenRouter: {len(ids)} models ({state}).")
     return {
@@ -376,7 +376,7 @@ def install(server: OpenRouterLanguageServer, table: dict[str, Handler]) -> None
         if handler is None:
             raise wire.invalid("command", f"unknown command {params.command[:80]!r}")
         arguments = params.arguments
-        if arguments is not None and not isinstance(arguments, list):
+        if arguments is not None and not isinstance(arguments, (list, tuple)):
             raise wire.invalid("arguments", "must be an array")
         call = Call(server, list(arguments or []), params.work_done_token)
         try:
