@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -27,11 +28,31 @@ class ServerContext:
         self._server = server
         self._ready = False
         self._pending_warnings: list[str] = []
-        self.folder = state_dir()
-        self.settings = SettingsStore(self.folder, warn=self.warn_user)
-        self.keys = KeyStore(self.folder)
+        self._folder: Path | None = None
+        self._settings: SettingsStore | None = None
+        self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
         self._initialized_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    # State is opened on first use, not while the client waits for `initialize`.
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = state_dir()
+        return self._folder
+
+    @property
+    def settings(self) -> SettingsStore:
+        if self._settings is None:
+            self._settings = SettingsStore(self.folder, warn=self.warn_user)
+        return self._settings
+
+    @property
+    def keys(self) -> KeyStore:
+        if self._keys is None:
+            self._keys = KeyStore(self.folder)
+        return self._keys
 
     @property
     def catalogue(self) -> Catalogue:
@@ -58,6 +79,7 @@ class ServerContext:
         self._initialized_hooks.append(hook)
 
     async def on_initialized(self) -> None:
+        self.settings  # noqa: B018 - open the state now, so a corrupt file is reported at once
         self._ready = True
         for message in self._pending_warnings:
             self.warn_user(message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -25,24 +26,32 @@ def register_secret(value: str | None) -> None:
         _secrets.add(value)
 
 
+# Shapes that are secrets even before the key store has seen them (a request being logged
+# before its handler runs): OpenRouter keys, bearer tokens, an `apiKey` member.
+_SECRET_SHAPES = re.compile(
+    r"sk-or-[A-Za-z0-9_-]{6,}"
+    r"|(?<=Bearer )[^\s\"']+"
+    r"|(?<=\"apiKey\": \")[^\"]*"
+    r"|(?<=\"apiKey\":\")[^\"]*"
+)
+
+
 def redact(text: str) -> str:
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return _SECRET_SHAPES.sub(REDACTED, text)
 
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         env_key = os.environ.get("OPENROUTER_API_KEY")
         register_secret(env_key.strip() if env_key else None)
-        if _secrets:
-            message = redact(record.getMessage())
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = redact(record.exc_text)
-            record.msg, record.args = message, None
+        record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 
@@ -86,6 +95,8 @@ def configure(level: str) -> None:
     # pygls logs each message body at INFO/DEBUG; keep it to warnings unless asked for debug.
     if root.level > logging.DEBUG:
         logging.getLogger("pygls").setLevel(logging.WARNING)
+        # pygls logs every failed request with a traceback; our handlers log what matters.
+        logging.getLogger("pygls.protocol").setLevel(logging.CRITICAL)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
 

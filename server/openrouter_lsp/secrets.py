@@ -27,10 +27,17 @@ KEYRING_USER = "api-key"
 
 
 def key_hint(key: str) -> str:
-    """`sk-or-v1-…1c96`: the prefix up to the last dash-separated part and the last 4 characters."""
-    prefix, dash, _ = key.rpartition("-")
-    shown_prefix = prefix + dash if dash else ""
-    return f"{shown_prefix}…{key[-4:]}"
+    """`sk-or-v1-…1c96`: the key's scheme prefix and its last 4 characters, nothing more.
+
+    The prefix is the leading short dash-separated parts (`sk-`, `or-`, `v1-`, at most three), so
+    a key with dashes in its secret part never shows more than that.
+    """
+    prefix = ""
+    for part in key.split("-")[:-1][:3]:
+        if len(part) > 4:
+            break
+        prefix += part + "-"
+    return f"{prefix}…{key[-4:]}"
 
 
 def clean_key(raw: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
@@ -30,6 +32,8 @@ class OpenRouterProtocol(LanguageServerProtocol):
     JSON instead and names every bad field.
     """
 
+    _pending_writes: set[asyncio.Future[Any]] = set()
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         # This is json.loads' object_hook: it sees every nested object, so only a dict with
         # `jsonrpc` is a message.
@@ -45,6 +49,29 @@ class OpenRouterProtocol(LanguageServerProtocol):
             )
         return super().structure_message(data)
 
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        # Plain JSON results (every openrouter/* result) skip pygls' attrs envelope, whose
+        # unstructuring would deep-copy a 337-model catalogue on every models/list.
+        if error is None and isinstance(result, wire.RawJson):
+            self._result_types.pop(msg_id, None)
+            self._write_raw(f'{{"jsonrpc":"2.0","id":{json.dumps(msg_id)},"result":{result.text}}}')
+            return
+        if error is None and isinstance(result, (dict, list)):
+            self._result_types.pop(msg_id, None)
+            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+            return
+        super()._send_response(msg_id, result, error)
+
+    def _write_raw(self, body: str) -> None:
+        if self.writer is None:
+            return
+        encoded = body.encode("utf-8")
+        header = f"Content-Length: {len(encoded)}\r\n\r\n".encode("ascii")
+        outcome = self.writer.write(header + encoded)
+        if inspect.isawaitable(outcome):
+            self._pending_writes.add(task := asyncio.ensure_future(outcome))
+            task.add_done_callback(self._pending_writes.discard)
+
 
 class OpenRouterLanguageServer(LanguageServer):
     def __init__(self) -> None:
@@ -54,8 +81,10 @@ class OpenRouterLanguageServer(LanguageServer):
         self.ctx = ServerContext(self)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        # pygls would show "Error in server: <exception>" for out-of-band failures; keep it in the
-        # log instead (already redacted) and show users only sentences we wrote.
+        # Request errors already reach the client in the response. For out-of-band failures pygls
+        # would show "Error in server: <exception>"; keep those in the (redacted) log instead.
+        if source is FeatureRequestError:
+            return
         log.error(
             "Server error (%s): %s", getattr(source, "__name__", source), type(error).__name__
         )
@@ -81,7 +110,7 @@ class OpenRouterLanguageServer(LanguageServer):
                         message=f"Internal error in {name} ({type(exc).__name__}); "
                         "see the server log."
                     ) from None
-                if isinstance(result, dict):
+                if isinstance(result, (dict, wire.RawJson)):
                     return result  # already wire-shaped (hot paths build their JSON directly)
                 return wire.unstructure(result)
 

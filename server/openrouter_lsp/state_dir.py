@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import platformdirs
 
 ENV_HOME = "OPENROUTER_LSP_HOME"
 
 
 def state_dir() -> Path:
     configured = os.environ.get(ENV_HOME)
-    folder = (
-        Path(configured) if configured else Path(platformdirs.user_config_dir("openrouter-lsp"))
-    )
+    if configured:
+        folder = Path(configured)
+    else:
+        import platformdirs  # ~25 ms: only when no folder is configured
+
+        folder = Path(platformdirs.user_config_dir("openrouter-lsp"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -45,9 +45,10 @@ def locked(folder: Path) -> Iterator[None]:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data`: temp file in the same folder, fsync, rename, fsync the folder."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Not `tempfile`: it drags shutil, bz2 and lzma into the server's start-up.
+    temp_name = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -18,6 +18,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from pygls.exceptions import JsonRpcInvalidParams
 
 from . import protocol
+from .logging_setup import redact
 
 T = TypeVar("T")
 
@@ -31,6 +32,8 @@ class InvalidParams(JsonRpcInvalidParams):
     """-32602 with `data.errors`: one entry per offending field."""
 
     def __init__(self, errors: list[protocol.FieldError]) -> None:
+        # A key pasted into the wrong field must not come back in the error that names it.
+        errors = [protocol.FieldError(e.path, redact(e.message)) for e in errors]
         summary = "; ".join(f"{e.path or 'params'}: {e.message}" for e in errors[:5])
         super().__init__(
             message=f"Invalid params: {summary}",
@@ -207,3 +210,12 @@ def unstructure(value: object) -> Any:
 def check_length(value: str | None, limit: int, path: str) -> None:
     if value is not None and len(value) > limit:
         raise invalid(path, f"is too long ({len(value):,} characters; the limit is {limit:,})")
+
+
+class RawJson:
+    """A result that is already JSON text (ASCII); the server writes it without re-encoding."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import protocol, wire
 from ..openrouter.client import get_json
@@ -58,19 +58,13 @@ def register(server: OpenRouterLanguageServer) -> None:
     ctx = server.ctx
 
     @server.custom_method(protocol.MODELS_LIST, ModelsListParams)
-    async def list_models(params: ModelsListParams) -> dict[str, Any]:
+    async def list_models(params: ModelsListParams) -> wire.RawJson:
         wire.check_length(params.query, protocol.MAX_QUERY_LENGTH, "query")
         snapshot, stale = await ctx.catalogue.get(
             ctx.base_url(), ctx.api_key(), refresh=params.refresh
         )
-        models = snapshot.wire_models
-        if params.query and params.query.strip():
-            needle = params.query.strip().casefold()
-            models = [
-                m for m in models if needle in m["id"].casefold() or needle in m["name"].casefold()
-            ]
-        # Already wire-shaped: returned as is, so a warm call does no conversion work.
-        return {"models": models, "fetchedAt": snapshot.fetched_at_iso, "stale": stale}
+        query = params.query.strip() if params.query else None
+        return wire.RawJson(snapshot.models_json(query, stale))
 
     @server.custom_method(protocol.MODELS_ENDPOINTS, ModelsEndpointsParams)
     async def list_endpoints(params: ModelsEndpointsParams) -> ModelsEndpointsResult:

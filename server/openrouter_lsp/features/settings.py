@@ -37,10 +37,7 @@ def register(server: OpenRouterLanguageServer) -> None:
             if candidate.provider == "openrouter" and snapshot is not None:
                 from .. import wire
 
-                known = candidate.model_id in snapshot.by_id or (
-                    candidate.model_id.split(":")[0] in snapshot.by_id
-                )
-                if not known:
+                if not snapshot.knows(candidate.model_id):
                     raise wire.invalid(
                         "modelId",
                         f"unknown model {candidate.model_id[:80]!r}; "

@@ -7,6 +7,7 @@ network fails the last good list is served with `stale: true`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -14,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from .. import wire
@@ -33,16 +33,55 @@ CACHE_FORMAT = 1
 
 @dataclass
 class CatalogueSnapshot:
+    """One fetched catalogue, kept as each model's JSON text (camelCase, ASCII): a warm
+    models/list is a join of strings, and the server holds one compact copy (~0.7 MB)."""
+
     base_url: str
-    models: list[ModelInfo]
+    fragments: list[str]  # one ModelInfo as JSON text per model
     fetched_at: float  # epoch seconds
-    by_id: dict[str, ModelInfo] = field(init=False)
-    # The wire form, built once: a warm models/list must not unstructure 337 models each time.
-    wire_models: list[dict[str, Any]] = field(init=False)
+    ids: list[str] = field(init=False)
+    by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
+    _search_keys: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.by_id = {m.id: m for m in self.models}
-        self.wire_models = [wire.unstructure(m) for m in self.models]
+        decoded = [json.loads(f) for f in self.fragments]
+        self.ids = [m["id"] for m in decoded]
+        self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
+        self._search_keys = [f"{m['id']}\n{m['name']}".casefold() for m in decoded]
+
+    @classmethod
+    def from_models(
+        cls, base_url: str, models: list[ModelInfo], fetched_at: float
+    ) -> CatalogueSnapshot:
+        fragments = [json.dumps(wire.unstructure(m), separators=(",", ":")) for m in models]
+        return cls(base_url, fragments, fetched_at)
+
+    def _index(self, model_id: str) -> int | None:
+        # `:free`, `:nitro`… variants are routed to the base model's entry when not listed.
+        found = self.by_id.get(model_id)
+        return found if found is not None else self.by_id.get(model_id.split(":")[0])
+
+    def knows(self, model_id: str) -> bool:
+        return self._index(model_id) is not None
+
+    def model(self, model_id: str) -> ModelInfo | None:
+        index = self._index(model_id)
+        if index is None:
+            return None
+        return wire.structure(json.loads(self.fragments[index]), ModelInfo)
+
+    def models_json(self, query: str | None, stale: bool) -> str:
+        """The models/list result as JSON text; `query` matches id or name, case-insensitively."""
+        selected = self.fragments
+        if query:
+            needle = query.casefold()
+            selected = [
+                f for f, key in zip(self.fragments, self._search_keys, strict=True) if needle in key
+            ]
+        return (
+            f'{{"models":[{",".join(selected)}],"fetchedAt":"{self.fetched_at_iso}",'
+            f'"stale":{"true" if stale else "false"}}}'
+        )
 
     @property
     def fetched_at_iso(self) -> str:
@@ -50,6 +89,17 @@ class CatalogueSnapshot:
 
     def is_fresh(self, now: float) -> bool:
         return 0 <= now - self.fetched_at < FRESH_FOR_S
+
+
+def release_freed_memory() -> None:
+    """Hand the parse's garbage back to the OS: a 337-model fetch briefly holds ~10 MB."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory is reused by the next fetch instead
 
 
 def cache_path(folder: Path, base_url: str) -> Path:
@@ -92,7 +142,7 @@ class Catalogue:
             snapshot, _ = await self.get(base_url, api_key)
         except UpstreamError:
             return None
-        return snapshot.by_id.get(model_id) or snapshot.by_id.get(model_id.split(":")[0])
+        return snapshot.model(model_id)
 
     async def _fetch_shared(self, base_url: str, api_key: str | None) -> CatalogueSnapshot:
         task = self._inflight.get(base_url)
@@ -111,9 +161,11 @@ class Catalogue:
             from .errors import upstream_error
 
             raise upstream_error("bad_request", f"{base_url}/models: {exc}.") from None
-        snapshot = CatalogueSnapshot(base_url=base_url, models=models, fetched_at=time.time())
+        snapshot = CatalogueSnapshot.from_models(base_url, models, time.time())
+        del payload, models
         self._snapshots[base_url] = snapshot
         self._save_disk(snapshot)
+        release_freed_memory()
         return snapshot
 
     def _save_disk(self, snapshot: CatalogueSnapshot) -> None:
@@ -122,7 +174,7 @@ class Catalogue:
             "format": CACHE_FORMAT,
             "baseUrl": snapshot.base_url,
             "fetchedAt": snapshot.fetched_at,
-            "models": snapshot.wire_models,
+            "models": [json.loads(f) for f in snapshot.fragments],
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,8 +188,8 @@ class Catalogue:
             document = json.loads(path.read_bytes())
             if document.get("format") != CACHE_FORMAT or document.get("baseUrl") != base_url:
                 return None
-            models = [wire.structure(m, ModelInfo) for m in document["models"]]
-            snapshot = CatalogueSnapshot(base_url, models, float(document["fetchedAt"]))
+            models = [wire.structure(m, ModelInfo) for m in document["models"]]  # validates
+            snapshot = CatalogueSnapshot.from_models(base_url, models, float(document["fetchedAt"]))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError, wire.InvalidParams):
