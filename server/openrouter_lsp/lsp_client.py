@@ -80,7 +80,7 @@ class StdioLspClient:
             else:
                 self.on_notification(message["method"], message.get("params"))
             return
-        future = self._pending.pop(message.get("id"), None)
+        future = self._pending.pop(message.get("id", -1), None)
         if future is None or future.done():
             return
         if "error" in message:

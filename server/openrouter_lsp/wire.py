@@ -118,6 +118,14 @@ def _object_dict(value: object, _: type) -> dict[str, object]:
     return value
 
 
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _is_list(tp: Any) -> bool:
+    return get_origin(tp) is list
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True, omit_if_default=False)
     converter.register_structure_hook(str, _strict_str)
@@ -125,7 +133,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(float, _strict_float)
     converter.register_structure_hook_func(lambda t: t == dict[str, object], _object_dict)
-    converter.register_structure_hook_func(lambda t: get_origin(t) is Literal, _literal_hook)
+    converter.register_structure_hook_func(_is_literal, _literal_hook)
     converter.register_structure_hook_func(lambda t: t == (str | int | None), _progress_token)
 
     def structure_list(list_type: Any) -> Callable[[Any, type], Any]:
@@ -138,11 +146,15 @@ def _make_converter() -> cattrs.Converter:
 
         return structure
 
-    converter.register_structure_hook_factory(lambda t: get_origin(t) is list, structure_list)
+    converter.register_structure_hook_factory(_is_list, structure_list)
 
     def structure_attrs(cls: type) -> Callable[[Any, type], Any]:
         renames = {a.name: override(rename=to_camel(a.name)) for a in attrs.fields(cls)}
-        inner = make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
+        inner: Callable[[Any, type], Any] = make_dict_structure_fn(
+            cls,
+            converter,
+            **renames,  # type: ignore[arg-type]
+        )
 
         def structure(value: object, target: type) -> Any:
             if not isinstance(value, dict):

@@ -37,6 +37,10 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _str_list(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -45,8 +49,8 @@ def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
     model_id = raw.get("id")
     if not isinstance(model_id, str) or not model_id:
         return None
-    architecture = raw.get("architecture") if isinstance(raw.get("architecture"), dict) else {}
-    top = raw.get("top_provider") if isinstance(raw.get("top_provider"), dict) else {}
+    architecture = _object(raw.get("architecture"))
+    top = _object(raw.get("top_provider"))
     pricing = parse_pricing(raw.get("pricing"))
     modalities = _str_list(architecture.get("input_modalities"))
     parameters = _str_list(raw.get("supported_parameters"))
