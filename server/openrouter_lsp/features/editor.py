@@ -70,8 +70,8 @@ class EditorConfiguration:
 
     def section(self, value: object, origin: str) -> dict[str, Any]:
         """The settings document inside `value`, or {} (the user told) when it is not one."""
-        if value is None:
-            return {}
+        if value is None or (isinstance(value, list) and not value):
+            return {}  # Neovim sends an empty Lua table as []
         if not isinstance(value, dict):
             self.tell_once(
                 f"OpenRouter: the {origin} must be an object of settings, got "
@@ -80,7 +80,7 @@ class EditorConfiguration:
             return {}
         if SECTION in value:
             inner = value[SECTION]
-            if isinstance(inner, dict) or inner is None:
+            if isinstance(inner, dict) or inner is None or inner == []:
                 return inner or {}
             self.tell_once(f"OpenRouter: `{SECTION}` in the {origin} must be an object; ignored.")
             return {}

@@ -1,0 +1,260 @@
+-- openrouter.lua: drive openrouter-lsp from Neovim (0.7 and later).
+--
+--   local openrouter = require("openrouter")   -- or dofile("/path/to/openrouter.lua")
+--   openrouter.setup({ settings = { modelId = "openai/gpt-4o" } })
+--
+-- Commands: :OpenRouterChat [question]  :OpenRouterCancel  :OpenRouterKey  :OpenRouterModels [query]
+--           :OpenRouterSettings  :OpenRouterAsk {question}
+-- Code actions (explain / add comments / rewrite) come from the server: select lines, then
+-- vim.lsp.buf.range_code_action() on 0.7, vim.lsp.buf.code_action() on 0.8+.
+local M = {}
+
+M.config = {
+  name = "openrouter",
+  cmd = { "openrouter-lsp" },
+  settings = {}, -- a partial settings document (camelCase), sent as section `openrouter`
+}
+
+local streams = {} -- partialResultToken -> function(value)
+local counter = 0
+M.history = {} -- the chat conversation: { role = ..., content = ... }
+M.active = nil -- { client = ..., id = ... } of the running chat request
+
+local function notify(message, level)
+  vim.notify("OpenRouter: " .. message, level or vim.log.levels.INFO)
+end
+
+-- $/progress: our chat tokens go to their stream; everything else to Neovim's handler.
+local function on_progress(err, result, ctx, config)
+  local stream = result and streams[result.token]
+  if stream then
+    stream(result.value)
+    return
+  end
+  return vim.lsp.handlers["$/progress"](err, result, ctx, config)
+end
+
+local function client_config()
+  return {
+    name = M.config.name,
+    cmd = M.config.cmd,
+    root_dir = M.config.root_dir or vim.fn.getcwd(),
+    settings = { openrouter = M.config.settings },
+    init_options = { openrouter = M.config.settings },
+    handlers = { ["$/progress"] = on_progress },
+  }
+end
+
+--- The running openrouter client, if any.
+function M.client()
+  for _, client in ipairs(vim.lsp.get_active_clients()) do
+    if client.name == M.config.name then
+      return client
+    end
+  end
+  return nil
+end
+
+--- Send a custom request; `callback(err, result)` runs on the answer. Returns the request id.
+function M.request(method, params, callback)
+  local client = M.client()
+  if not client then
+    notify("the server is not running (call setup() and open a buffer)", vim.log.levels.ERROR)
+    return nil
+  end
+  local ok, id = client.request(method, params, function(err, result)
+    if callback then
+      callback(err, result)
+    elseif err then
+      notify(err.message, vim.log.levels.ERROR)
+    end
+  end, 0)
+  return ok and id or nil
+end
+
+--- Run one of the server's commands (openrouter.ask, openrouter.chooseModel, ...).
+function M.command(name, arguments, callback)
+  return M.request("workspace/executeCommand", { command = name, arguments = arguments or {} }, callback)
+end
+
+--- Set the API key (prompted without echo when not given). It is stored by the server.
+function M.set_key(key, callback)
+  key = key or vim.fn.inputsecret("OpenRouter API key: ")
+  if key == nil or key == "" then
+    return
+  end
+  M.request("openrouter/apiKey/set", { apiKey = key }, function(err, status)
+    if err then
+      notify(err.message, vim.log.levels.ERROR)
+    else
+      notify("API key saved (" .. tostring(status.hint) .. ")")
+    end
+    if callback then
+      callback(err, status)
+    end
+  end)
+end
+
+--- Pick a model from the catalogue (optionally filtered) and make it the default.
+function M.models(query, callback)
+  M.request("openrouter/models/list", { query = query }, function(err, result)
+    if err then
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    if callback then
+      return callback(result.models)
+    end
+    vim.ui.select(result.models, {
+      prompt = "OpenRouter model",
+      format_item = function(model)
+        local price = model.pricing.prompt and string.format("  $%.2f/M in", model.pricing.prompt) or ""
+        return model.id .. price
+      end,
+    }, function(model)
+      if model then
+        M.settings({ modelId = model.id })
+      end
+    end)
+  end)
+end
+
+--- Show the effective settings, or update them with a partial document (persisted).
+function M.settings(patch, callback)
+  local method = patch and "openrouter/settings/update" or "openrouter/settings/get"
+  M.request(method, patch and { patch = patch } or {}, function(err, view)
+    if err then
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    if callback then
+      return callback(view)
+    end
+    local key = view.apiKey.isSet and (view.apiKey.hint .. " from " .. view.apiKey.source) or "not set"
+    notify(string.format("model %s, base URL %s, key %s, routing %s, middle-out %s",
+      view.modelId, view.effectiveBaseUrl, key, view.routing.provider or view.routing.sort,
+      tostring(view.middleOutTransform)))
+  end)
+end
+
+local function chat_buffer()
+  local name = "openrouter://chat"
+  local buf = vim.fn.bufnr(name)
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(true, true)
+    vim.api.nvim_buf_set_name(buf, name)
+    vim.api.nvim_buf_set_option(buf, "filetype", "markdown")
+  end
+  if vim.fn.bufwinid(buf) == -1 and #vim.api.nvim_list_uis() > 0 then
+    vim.cmd("botright split")
+    vim.api.nvim_win_set_buf(0, buf)
+  end
+  return buf
+end
+
+local function append(buf, text)
+  local last = vim.api.nvim_buf_line_count(buf)
+  local tail = vim.api.nvim_buf_get_lines(buf, last - 1, last, false)[1] or ""
+  local lines = vim.split(tail .. text, "\n", { plain = true })
+  vim.api.nvim_buf_set_lines(buf, last - 1, last, false, lines)
+end
+
+--- Ask a question in the running conversation; the answer streams into the chat buffer.
+--- opts: on_delta(text), on_done(err, result), max_tokens, model_id, new (start over).
+function M.chat(question, opts)
+  opts = opts or {}
+  question = question or vim.fn.input("Ask OpenRouter: ")
+  if question == nil or question == "" then
+    return nil
+  end
+  if opts.new then
+    M.history = {}
+  end
+  table.insert(M.history, { role = "user", content = question })
+  counter = counter + 1
+  local token = string.format("openrouter-chat-%d-%d", vim.fn.getpid(), counter)
+  local buf = chat_buffer()
+  append(buf, (vim.api.nvim_buf_line_count(buf) > 1 and "\n\n" or "") .. "## You\n\n" .. question
+    .. "\n\n## Assistant\n\n")
+  streams[token] = function(value)
+    if value.content then
+      append(buf, value.content)
+      if opts.on_delta then
+        opts.on_delta(value.content)
+      end
+    end
+  end
+  local params = {
+    messages = M.history,
+    partialResultToken = token,
+    maxTokens = opts.max_tokens,
+    modelId = opts.model_id,
+  }
+  local id
+  local finished = false
+  local function finish(err, result)
+    if finished then
+      return
+    end
+    finished = true
+    streams[token] = nil
+    if M.active and M.active.id == id then
+      M.active = nil
+    end
+    if err then
+      table.remove(M.history)
+      append(buf, "\n\n_" .. (err.code == -32800 and "cancelled" or err.message) .. "_")
+    else
+      table.insert(M.history, { role = "assistant", content = result.content })
+    end
+    if opts.on_done then
+      opts.on_done(err, result)
+    end
+  end
+  id = M.request("openrouter/chat", params, finish)
+  M.active = id and { client = M.client(), id = id, finish = finish } or nil
+  return id
+end
+
+--- Cancel the running chat ($/cancelRequest: the server closes the upstream stream at once).
+function M.cancel()
+  local active = M.active
+  if active then
+    active.client.cancel_request(active.id)
+    -- Neovim does not pass the RequestCancelled answer on to the callback: finish here.
+    active.finish({ code = -32800, message = "cancelled" })
+  end
+end
+
+local function create_commands()
+  local command = vim.api.nvim_create_user_command
+  command("OpenRouterChat", function(a) M.chat(a.args ~= "" and a.args or nil) end, { nargs = "?" })
+  command("OpenRouterCancel", function() M.cancel() end, {})
+  command("OpenRouterKey", function() M.set_key() end, {})
+  command("OpenRouterModels", function(a) M.models(a.args ~= "" and a.args or nil) end, { nargs = "?" })
+  command("OpenRouterSettings", function() M.settings() end, {})
+  command("OpenRouterAsk", function(a) M.command("openrouter.ask", { a.args }) end, { nargs = "+" })
+end
+
+--- Start the server for every normal buffer (vim.lsp.start on 0.8+, start_client on 0.7).
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", M.config, opts or {})
+  local group = vim.api.nvim_create_augroup("openrouter_lsp", { clear = true })
+  local client_id
+  local function attach(args)
+    if vim.bo[args.buf].buftype ~= "" then
+      return
+    end
+    if vim.lsp.start then
+      vim.lsp.start(client_config(), { bufnr = args.buf })
+    else
+      client_id = client_id or vim.lsp.start_client(client_config())
+      vim.lsp.buf_attach_client(args.buf, client_id)
+    end
+  end
+  vim.api.nvim_create_autocmd("BufEnter", { group = group, callback = attach })
+  create_commands()
+  if vim.api.nvim_buf_get_name(0) ~= "" then
+    attach({ buf = vim.api.nvim_get_current_buf() })
+  end
+end
+
+return M

@@ -1,0 +1,146 @@
+-- Headless end-to-end test of openrouter-lsp in a real Neovim (0.7+), through openrouter.lua.
+--   nvim --headless -u NONE -c "luafile editors/nvim/test_nvim.lua"
+-- Environment: OPENROUTER_TEST_PYTHON, OPENROUTER_TEST_KEY, OPENROUTER_TEST_BASE_URL (where the
+-- server must send requests), OPENROUTER_TEST_EVIL_URL (what the workspace settings try instead),
+-- OPENROUTER_TEST_FILE (a Python file to edit). Prints TAP-like lines; exits 0 when all pass.
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+local openrouter = dofile(here .. "openrouter.lua")
+local env = vim.env
+local failures, messages, progress = 0, {}, {}
+
+local function out(line)
+  io.stdout:write("\n" .. line .. "\n")
+  io.stdout:flush()
+end
+
+local function check(name, ok, detail)
+  if ok then
+    out("ok " .. name)
+  else
+    failures = failures + 1
+    out("not ok " .. name .. " -- " .. vim.inspect(detail):gsub("\n", " "):sub(1, 400))
+  end
+  return ok
+end
+
+local function finish()
+  out(failures == 0 and "NVIM TEST PASSED" or ("NVIM TEST FAILED: " .. failures))
+  local client = openrouter.client()
+  if client then
+    client.stop()
+    vim.wait(2000, function() return client.is_stopped() end, 20)
+  end
+  vim.cmd(failures == 0 and "qall!" or "cquit 1")
+end
+
+local function sync(method, params, timeout)
+  local done, err, result = false, nil, nil
+  openrouter.request(method, params, function(e, r) done, err, result = true, e, r end)
+  vim.wait(timeout or 20000, function() return done end, 10)
+  return err, result, done
+end
+
+-- Watch what the server shows and reports, then defer to Neovim's own handlers.
+local show = vim.lsp.handlers["window/showMessage"]
+vim.lsp.handlers["window/showMessage"] = function(err, result, ctx, config)
+  table.insert(messages, result.message)
+  return show(err, result, ctx, config)
+end
+local default_progress = vim.lsp.handlers["$/progress"]
+vim.lsp.handlers["$/progress"] = function(err, result, ctx, config)
+  table.insert(progress, result.value)
+  return default_progress(err, result, ctx, config)
+end
+
+local function run()
+  openrouter.setup({
+    cmd = { env.OPENROUTER_TEST_PYTHON, "-m", "openrouter_lsp" },
+    -- The workspace tries to send requests elsewhere: the server must ignore it.
+    settings = { modelId = "openai/gpt-4o", useCustomBaseUrl = true, customBaseUrl = env.OPENROUTER_TEST_EVIL_URL },
+  })
+  vim.cmd("edit " .. vim.fn.fnameescape(env.OPENROUTER_TEST_FILE))
+  local up = vim.wait(20000, function()
+    local c = openrouter.client()
+    return c ~= nil and c.initialized and c.server_capabilities ~= nil
+  end, 20)
+  if not check("server started and initialized", up) then return end
+  local caps = openrouter.client().server_capabilities
+  check("commands advertised", vim.tbl_contains(caps.executeCommandProvider.commands, "openrouter.ask"), caps)
+
+  local err, status = sync("workspace/executeCommand", { command = "openrouter.setApiKey", arguments = { env.OPENROUTER_TEST_KEY } })
+  check("set the key with the openrouter.setApiKey command", not err and status.isSet, err or status)
+
+  local view
+  vim.wait(10000, function()
+    err, view = sync("openrouter/settings/get", {})
+    return view ~= nil and view.modelId == "openai/gpt-4o"
+  end, 100)
+  check("settings/get reports the configured model", view and view.modelId == "openai/gpt-4o", view)
+  check("workspace settings cannot move the base URL", view and view.effectiveBaseUrl == env.OPENROUTER_TEST_BASE_URL, view)
+  local warned = vim.tbl_filter(function(m) return m:find("customBaseUrl", 1, true) end, messages)
+  check("the user was told the base URL setting was ignored", #warned == 1, messages)
+
+  local models
+  err, models = sync("openrouter/models/list", { query = "gpt-4o" })
+  check("list models", not err and #models.models > 0 and models.models[1].id:find("gpt-4o", 1, true), err)
+
+  local deltas, done, result = {}, false, nil
+  openrouter.chat("Say hello", {
+    new = true,
+    on_delta = function(text) table.insert(deltas, text) end,
+    on_done = function(e, r) done, err, result = true, e, r end,
+  })
+  vim.wait(20000, function() return done end, 10)
+  check("chat answered", done and not err and result.content ~= "", err)
+  check("chat streamed $/progress increments", #deltas >= 2 and table.concat(deltas) == result.content, #deltas)
+  local chat_text = table.concat(vim.api.nvim_buf_get_lines(vim.fn.bufnr("openrouter://chat"), 0, -1, false), "\n")
+  check("the chat buffer shows the answer", chat_text:find(result.content:sub(1, 30), 1, true) ~= nil, chat_text)
+
+  local cancelled, cancel_err = false, nil
+  openrouter.chat("Write a very long story", {
+    max_tokens = 4000,
+    on_delta = function() if not cancelled then cancelled = true openrouter.cancel() end end,
+    on_done = function(e) cancel_err = e or "finished" end,
+  })
+  vim.wait(20000, function() return cancel_err ~= nil end, 10)
+  check("cancel a streaming chat ($/cancelRequest)", cancelled and type(cancel_err) == "table" and cancel_err.code == -32800, cancel_err)
+
+  -- Code action through Neovim's own UI path, the menu answered by a stub.
+  local buf = vim.api.nvim_get_current_buf()
+  local before = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+  local offered = {}
+  vim.ui.select = function(items, _, on_choice)
+    for _, item in ipairs(items) do
+      local action = item[2] or item.action
+      table.insert(offered, action.title)
+      if action.title == "OpenRouter: Add comments to selection" then
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  vim.lsp.buf.range_code_action({ diagnostics = {} }, { 1, 0 }, { 3, 0 })
+  local changed = vim.wait(20000, function()
+    return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n") ~= before
+  end, 20)
+  check("code actions offered", vim.tbl_contains(offered, "OpenRouter: Explain selection"), offered)
+  local after = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  check("code action replaced the selection via workspace/applyEdit", changed and after[#after] == "print(add(1, 2))", after)
+
+  local answer
+  err, answer = sync("workspace/executeCommand", { command = "openrouter.ask", arguments = { "What is Lua?" } })
+  check("ask command answers", not err and answer.content ~= "" and answer.uri:find("^file://"), err)
+  local shown = vim.tbl_filter(function(m) return m:find(answer.content:sub(1, 30), 1, true) end, messages)
+  check("the answer was shown (window/showMessage: 0.7 has no showDocument)", #shown >= 1, messages)
+  local kinds = {}
+  for _, value in ipairs(progress) do
+    if type(value) == "table" and value.kind then kinds[value.kind] = (kinds[value.kind] or 0) + 1 end
+  end
+  check("work-done progress begin/report/end", kinds.begin and kinds["report"] and kinds["end"], kinds)
+end
+
+local ok, problem = pcall(run)
+if not ok then
+  check("script ran without a Lua error", false, problem)
+end
+finish()
