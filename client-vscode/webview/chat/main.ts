@@ -164,14 +164,19 @@ function send(): void {
   const text = (input.value ?? '').trim();
   if (!text || streaming) return;
   input.value = '';
-  turns.push({ role: 'user', content: text });
+  const turn: Turn = { role: 'user', content: text };
+  turns.push(turn);
+  list.append(renderTurn(turn));
   run();
 }
 
 function retry(): void {
   if (streaming) return;
   // Drop the failed reply and ask again with the same history.
-  if (turns.length > 0 && turns[turns.length - 1]!.role === 'assistant') turns.pop();
+  if (turns.length > 0 && turns[turns.length - 1]!.role === 'assistant') {
+    turns.pop();
+    list.lastElementChild?.remove();
+  }
   run();
 }
 
