@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -18,11 +19,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from jsonschema import Draft202012Validator
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.protocol import default_converter
 from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCResponseMessage
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from pygls.protocol import default_converter
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from pytest_lsp.protocol import LanguageClientProtocol
 
@@ -60,6 +62,17 @@ class RawJsonClientProtocol(LanguageClientProtocol):
         return super().structure_message(data)
 
 
+SCHEMAS = Path(__file__).parent.parent / "schemas"
+
+
+@functools.cache
+def result_validator(method: str) -> Draft202012Validator | None:
+    path = SCHEMAS / f"{method.replace('/', '.')}.result.schema.json"
+    if not path.is_file():
+        return None
+    return Draft202012Validator(json.loads(path.read_text()))
+
+
 class LspSession:
     """A test client connected to the real server process."""
 
@@ -70,9 +83,13 @@ class LspSession:
         self.notifications: list[tuple[str, Any]] = []
 
     async def call(self, method: str, params: Any = None, timeout: float = 30) -> Any:
-        return await asyncio.wait_for(
+        result = await asyncio.wait_for(
             self.client.protocol.send_request_async(method, params), timeout
         )
+        # Every result is checked against its published schema: schemas/ is the contract.
+        if (validator := result_validator(method)) is not None:
+            validator.validate(result)
+        return result
 
     async def call_error(self, method: str, params: Any = None) -> JsonRpcException:
         with pytest.raises(JsonRpcException) as info:

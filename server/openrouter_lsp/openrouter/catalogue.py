@@ -49,13 +49,6 @@ class CatalogueSnapshot:
         self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
         self._search_keys = [f"{m['id']}\n{m['name']}".casefold() for m in decoded]
 
-    @classmethod
-    def from_models(
-        cls, base_url: str, models: list[ModelInfo], fetched_at: float
-    ) -> CatalogueSnapshot:
-        fragments = [json.dumps(wire.unstructure(m), separators=(",", ":")) for m in models]
-        return cls(base_url, fragments, fetched_at)
-
     def _index(self, model_id: str) -> int | None:
         # `:free`, `:nitro`… variants are routed to the base model's entry when not listed.
         found = self.by_id.get(model_id)
@@ -89,6 +82,20 @@ class CatalogueSnapshot:
 
     def is_fresh(self, now: float) -> bool:
         return 0 <= now - self.fetched_at < FRESH_FOR_S
+
+
+def _encode(model: ModelInfo) -> str:
+    return json.dumps(wire.unstructure(model), separators=(",", ":"))
+
+
+def encode_models(payload: object, base_url: str) -> list[str]:
+    """GET /models' JSON as one ModelInfo JSON text per model."""
+    try:
+        return [_encode(m) for m in parse_models(payload)]
+    except ValueError as exc:
+        from .errors import upstream_error
+
+        raise upstream_error("bad_request", f"{base_url}/models: {exc}.") from None
 
 
 def release_freed_memory() -> None:
@@ -154,31 +161,24 @@ class Catalogue:
         return await asyncio.shield(task)
 
     async def _fetch(self, base_url: str, api_key: str | None) -> CatalogueSnapshot:
-        payload = await get_json(base_url, "/models", api_key)
-        try:
-            models = parse_models(payload)
-        except ValueError as exc:
-            from .errors import upstream_error
-
-            raise upstream_error("bad_request", f"{base_url}/models: {exc}.") from None
-        snapshot = CatalogueSnapshot.from_models(base_url, models, time.time())
-        del payload, models
+        fragments = encode_models(await get_json(base_url, "/models", api_key), base_url)
+        # The parse's garbage goes back to the OS before the long-lived index is built, so the
+        # two do not share (and pin) memory pages.
+        release_freed_memory()
+        snapshot = CatalogueSnapshot(base_url, fragments, time.time())
         self._snapshots[base_url] = snapshot
         self._save_disk(snapshot)
-        release_freed_memory()
         return snapshot
 
     def _save_disk(self, snapshot: CatalogueSnapshot) -> None:
         path = cache_path(self._folder, snapshot.base_url)
-        document = {
-            "format": CACHE_FORMAT,
-            "baseUrl": snapshot.base_url,
-            "fetchedAt": snapshot.fetched_at,
-            "models": [json.loads(f) for f in snapshot.fragments],
-        }
+        head = json.dumps(
+            {"format": CACHE_FORMAT, "baseUrl": snapshot.base_url, "fetchedAt": snapshot.fetched_at}
+        )
+        text = f'{head[:-1]},"models":[{",".join(snapshot.fragments)}]}}'
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps(document, separators=(",", ":")).encode(), 0o600)
+            write_atomic(path, text.encode(), 0o600)
         except OSError as exc:
             log.warning("Could not write the model cache %s: %s", path, exc)
 
@@ -189,7 +189,8 @@ class Catalogue:
             if document.get("format") != CACHE_FORMAT or document.get("baseUrl") != base_url:
                 return None
             models = [wire.structure(m, ModelInfo) for m in document["models"]]  # validates
-            snapshot = CatalogueSnapshot.from_models(base_url, models, float(document["fetchedAt"]))
+            fragments = [_encode(m) for m in models]
+            snapshot = CatalogueSnapshot(base_url, fragments, float(document["fetchedAt"]))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError, wire.InvalidParams):
