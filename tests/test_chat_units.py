@@ -25,9 +25,9 @@ from openrouter_lsp.protocol import ChatMessage, ChatParams, ChatUsage, ModelInf
 # --- SSE ---------------------------------------------------------------------------------------
 
 
-def decode(*chunks: bytes) -> list[bytes]:
+def decode(*chunks: bytes) -> list[str]:
     decoder = SSEDecoder()
-    out: list[bytes] = []
+    out: list[str] = []
     for chunk in chunks:
         out += decoder.feed(chunk)
     return out + decoder.close()
@@ -35,19 +35,25 @@ def decode(*chunks: bytes) -> list[bytes]:
 
 def test_sse_data_comments_and_done() -> None:
     raw = b': OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\ndata: {"a":1}\n\ndata: [DONE]\n\n'
-    assert decode(raw) == [b'{"a":1}', DONE]
+    assert decode(raw) == ['{"a":1}', DONE]
 
 
 def test_sse_split_anywhere_and_crlf() -> None:
     raw = b'data: {"a":1}\r\n\r\nevent: x\nid: 3\ndata:{"b":2}\n\n'
     whole = decode(raw)
-    assert whole == [b'{"a":1}', b'{"b":2}']
+    assert whole == ['{"a":1}', '{"b":2}']
     for cut in range(len(raw)):
         assert decode(raw[:cut], raw[cut:]) == whole
 
 
 def test_sse_multiline_data_and_unterminated_last_event() -> None:
-    assert decode(b"data: one\ndata: two\n\ndata: tail") == [b"one\ntwo", b"tail"]
+    assert decode(b"data: one\ndata: two\n\ndata: tail") == ["one\ntwo", "tail"]
+
+
+def test_sse_utf8_split_across_reads() -> None:
+    raw = 'data: {"c":"héllo ✓"}\n\n'.encode()
+    for cut in range(len(raw)):
+        assert decode(raw[:cut], raw[cut:]) == ['{"c":"héllo ✓"}']
 
 
 def test_sse_refuses_an_endless_line() -> None:

@@ -1,17 +1,17 @@
 """Server-sent events, reduced to what a chat stream needs: the `data` of each event.
 
 Comment lines (OpenRouter's `: OPENROUTER PROCESSING` keep-alives), `event:`/`id:`/`retry:`
-fields and blank lines carry nothing for us. Works on bytes: `json.loads` takes them as they
-are, and decoding every line to text first would be wasted work on the hot path.
+fields and blank lines carry nothing for us.
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import AsyncIterable, AsyncIterator
 
-DONE = b"[DONE]"
+DONE = "[DONE]"
 # A line this long without a newline is not SSE: stop before it eats the memory.
-MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_LINE_CHARS = 16 * 1024 * 1024
 
 
 class MalformedStream(Exception):
@@ -19,52 +19,49 @@ class MalformedStream(Exception):
 
 
 class SSEDecoder:
-    """Incremental decoder: feed it bytes, get back the data of each complete event."""
+    """Incremental decoder: feed it bytes, get back the data of each complete event.
+
+    Bytes are decoded once per read (a UTF-8 character split across reads is kept for the next
+    one) and split into lines as text: cheaper than decoding line by line.
+    """
 
     def __init__(self) -> None:
-        self._tail = b""
-        self._data: list[bytes] = []
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+        self._tail = ""
+        self._data: list[str] = []
 
-    def feed(self, chunk: bytes) -> list[bytes]:
+    def feed(self, chunk: bytes) -> list[str]:
+        text = self._utf8.decode(chunk)
         if self._tail:
-            chunk = self._tail + chunk
-        lines = chunk.split(b"\n")
+            text = self._tail + text
+        lines = text.split("\n")
         self._tail = lines.pop()
-        if len(self._tail) > MAX_LINE_BYTES:
-            raise MalformedStream(f"a line of more than {MAX_LINE_BYTES:,} bytes")
-        events: list[bytes] = []
-        for line in lines:
-            self._line(line, events)
-        return events
+        if len(self._tail) > MAX_LINE_CHARS:
+            raise MalformedStream(f"a line of more than {MAX_LINE_CHARS:,} characters")
+        return self._events(lines)
 
-    def close(self) -> list[bytes]:
+    def close(self) -> list[str]:
         """The data still pending when the stream ends (a last event without its blank line)."""
-        events: list[bytes] = []
-        if self._tail:
-            self._line(self._tail, events)
-            self._tail = b""
-        if self._data:
-            events.append(b"\n".join(self._data))
-            self._data = []
+        text = self._tail + self._utf8.decode(b"", final=True)
+        self._tail = ""
+        return self._events([*text.split("\n"), ""])
+
+    def _events(self, lines: list[str]) -> list[str]:
+        events: list[str] = []
+        data = self._data
+        for line in lines:
+            if line.startswith("data:"):
+                if line.endswith("\r"):
+                    line = line[:-1]
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif (not line or line == "\r") and data:
+                events.append(data[0] if len(data) == 1 else "\n".join(data))
+                data.clear()
+            # ":" comments, other fields and unknown lines are ignored, as the SSE standard says.
         return events
 
-    def _line(self, line: bytes, events: list[bytes]) -> None:
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line:
-            if self._data:
-                events.append(self._data[0] if len(self._data) == 1 else b"\n".join(self._data))
-                self._data = []
-            return
-        if line.startswith(b"data:"):
-            value = line[5:]
-            if value.startswith(b" "):
-                value = value[1:]
-            self._data.append(value)
-        # ":" comments, other fields and unknown lines are ignored, as the SSE standard says.
 
-
-async def event_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def event_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
     """The data of each event of a byte stream, in order."""
     decoder = SSEDecoder()
     async for chunk in chunks:
