@@ -110,6 +110,15 @@ async def test_context_length(lsp: LspSession) -> None:
     assert "Compress prompts" in data["message"]
 
 
+async def test_redirects_are_not_followed(lsp: LspSession, emulator: Any) -> None:
+    emulator.add_fault(route=ROUTE, status=307, headers={"Location": "https://elsewhere.example/"})
+    data = upstream_data(await chat_error(lsp, modelId=GPT))
+    assert data["kind"] == "bad_request"
+    assert data["status"] == 307
+    assert "https://elsewhere.example/" in data["message"]
+    assert len(chat_requests(emulator)) == 1
+
+
 async def test_unreachable_base_url_is_a_network_error(lsp: LspSession) -> None:
     await update_settings(lsp, customBaseUrl="http://127.0.0.1:9/api/v1")
     data = upstream_data(await chat_error(lsp, modelId=GPT))

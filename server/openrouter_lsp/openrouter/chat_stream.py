@@ -256,6 +256,8 @@ async def _attempt(
             responded = True
             header_id = response.headers.get("x-generation-id")
             status = response.status_code
+            if 300 <= status < 400:
+                raise _redirect_error(request, status, response.headers.get("location"))
             if status != 200:
                 body = await _read_bounded(response)
                 error = error_from_http(status, response.headers, body, service=request.service)
@@ -285,6 +287,16 @@ async def _attempt(
             f"The connection to {request.base_url} broke off during the answer "
             f"({type(exc).__name__}). Try again."
         ) from None
+
+
+def _redirect_error(request: ChatRequest, status: int, location: str | None) -> UpstreamError:
+    target = f" to {location[:200]}" if location else ""
+    return upstream_error(
+        "bad_request",
+        f"{request.base_url} answered with a redirect (HTTP {status}{target}). The API key is "
+        "never sent across a redirect: set the final address as the base URL.",
+        status=status,
+    )
 
 
 async def _read_events(stream: _Stream, response: httpx.Response) -> None:
