@@ -232,3 +232,47 @@ async def test_progress_relay_coalesces_by_time() -> None:
     relay.flush()
     assert sent[-1] == {"content": "d"}
     relay.close()
+
+
+# --- cost fallback (the emulator always reports a cost, so this one is checked here) ------------
+
+
+class FakeCatalogue:
+    def __init__(self, models: dict[str, ModelInfo]) -> None:
+        self.models = models
+        self.asked: list[str] = []
+
+    async def find_model(self, base_url: str, api_key: str | None, model_id: str) -> Any:
+        self.asked.append(model_id)
+        return self.models.get(model_id)
+
+
+class FakeContext:
+    def __init__(self, settings: Settings, catalogue: FakeCatalogue) -> None:
+        self.settings = type("Store", (), {"current": settings})()
+        self.catalogue = catalogue
+
+    def api_key(self) -> str:
+        return "sk-or-v1-unit"
+
+    def base_url(self) -> str:
+        return "http://127.0.0.1:1/api/v1"
+
+
+async def test_cost_falls_back_to_the_catalogue_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openrouter_lsp.features import chat as chat_feature
+    from openrouter_lsp.openrouter.chat_stream import ChatOutcome
+
+    async def no_cost_stream(request: Any, on_delta: Any) -> ChatOutcome:
+        on_delta("hi", None)
+        return ChatOutcome("hi", "", "stop", "m/x-2024", "Local", None,
+                           {"prompt_tokens": 1000, "completion_tokens": 10})
+
+    monkeypatch.setattr(chat_feature, "stream_chat", no_cost_stream)
+    catalogue = FakeCatalogue({"m/x": model(None)})
+    ctx = FakeContext(Settings(provider="openai-compatible", model_id="m/x"), catalogue)
+    params = ChatParams(messages=[ChatMessage("user", "hello")])
+    result = await chat_feature.run_chat(ctx, params, None)  # type: ignore[arg-type]
+    # The served id is unknown to the catalogue: the requested model's prices are used.
+    assert catalogue.asked == ["m/x-2024", "m/x"]
+    assert result.usage.cost_usd == pytest.approx((1000 * 1.0 + 10 * 2.0) / 1e6)
