@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import logging
@@ -120,9 +119,7 @@ class OpenRouterLanguageServer(LanguageServer):
 
 
 def build_server() -> OpenRouterLanguageServer:
-    import importlib
-
-    from .features import models, settings
+    from .features import chat, editor, models, settings
 
     server = OpenRouterLanguageServer()
 
@@ -134,9 +131,6 @@ def build_server() -> OpenRouterLanguageServer:
     async def on_shutdown(_: Any) -> None:
         await server.ctx.close()
 
-    for feature in (settings, models):
+    for feature in (settings, models, chat, editor):
         feature.register(server)
-    for name in ("chat", "editor"):  # TEMPORARY while these modules are being written
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(f".features.{name}", __package__).register(server)
     return server

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -126,36 +125,6 @@ def validate(params: ChatParams) -> None:
         wire.check_length(params.partial_result_token, protocol.MAX_ID_LENGTH, "partialResultToken")
 
 
-class ModelMemo:
-    """Catalogue entries by (base URL, model id), kept a few minutes.
-
-    The catalogue answers from memory but builds a fresh `ModelInfo` every time (tens of
-    microseconds, a tenth of the latency budget of the first token). Prices change rarely; a
-    model that was not found is not remembered, so a catalogue outage does not stick.
-    """
-
-    TTL_S = 300.0
-    MAX_ENTRIES = 256
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], tuple[float, ModelInfo]] = {}
-
-    async def find(
-        self, ctx: ServerContext, base_url: str, api_key: str | None, model_id: str
-    ) -> ModelInfo | None:
-        key = (base_url, model_id)
-        now = time.monotonic()
-        entry = self._entries.get(key)
-        if entry is not None and now - entry[0] < self.TTL_S:
-            return entry[1]
-        model = await find_model(ctx, base_url, api_key, model_id)
-        if model is not None:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (now, model)
-        return model
-
-
 async def find_model(
     ctx: ServerContext, base_url: str, api_key: str | None, model_id: str
 ) -> ModelInfo | None:
@@ -167,7 +136,6 @@ async def find_model(
         return None
 
 
-_models = ModelMemo()
 _sound_base_urls: set[str] = set()
 
 
@@ -201,9 +169,17 @@ async def run_chat(
         _check_base_url(base_url)
     model_id = model_id_for(settings, params)
     model: ModelInfo | None = None
-    if settings.provider == "openrouter" and settings.prompt_caching:
-        # Breakpoints depend on the model's cache-write price (a cached catalogue lookup).
-        model = await _models.find(ctx, base_url, api_key, model_id)
+    if settings.provider == "openrouter":
+        # Cache breakpoints depend on the model's cache-write price, and the cost falls back to
+        # its prices (a catalogue lookup, answered from memory once the catalogue is known).
+        model = await find_model(ctx, base_url, api_key, model_id)
+        snapshot = ctx.catalogue.cached(base_url)
+        if model is None and params.model_id is not None and snapshot is not None:
+            raise wire.invalid(
+                "modelId",
+                f"unknown model {params.model_id[:80]!r}; "
+                "openrouter/models/list lists the available ones",
+            )
     request = ChatRequest(
         url=f"{base_url}/chat/completions",
         headers=build_headers(settings, api_key),
@@ -252,7 +228,7 @@ async def _cost_from_catalogue(
     for model_id in dict.fromkeys(c for c in candidates if c):
         model = known if known is not None and known.id == model_id else None
         if model is None:
-            model = await _models.find(ctx, base_url, api_key, model_id)
+            model = await find_model(ctx, base_url, api_key, model_id)
         if model is not None:
             cost = cost_from_prices(usage, model.pricing)
             if cost is not None:

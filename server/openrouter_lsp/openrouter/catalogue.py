@@ -42,6 +42,8 @@ class CatalogueSnapshot:
     ids: list[str] = field(init=False)
     by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
     _search_keys: list[str] = field(init=False)
+    # Parsed entries, kept: a chat looks its model up on the path to the first token.
+    _parsed: dict[int, ModelInfo] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         decoded = [json.loads(f) for f in self.fragments]
@@ -61,7 +63,11 @@ class CatalogueSnapshot:
         index = self._index(model_id)
         if index is None:
             return None
-        return wire.structure(json.loads(self.fragments[index]), ModelInfo)
+        parsed = self._parsed.get(index)
+        if parsed is None:
+            parsed = wire.structure(json.loads(self.fragments[index]), ModelInfo)
+            self._parsed[index] = parsed
+        return parsed
 
     def models_json(self, query: str | None, stale: bool) -> str:
         """The models/list result as JSON text; `query` matches id or name, case-insensitively."""
