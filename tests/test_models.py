@@ -125,6 +125,12 @@ async def test_upstream_failure_serves_the_last_good_list_as_stale(
     emulator.add_fault(route="/models", status=503)
     result = await lsp.call(LIST, {"refresh": True})
     assert result["stale"] is True and len(result["models"]) == 337
+    # ... and the reason reaches the editor's log (window/logMessage).
+    for _ in range(50):
+        if any("cached model list" in m.message for m in lsp.client.log_messages):
+            break
+        await asyncio.sleep(0.05)
+    assert any("cached model list" in m.message for m in lsp.client.log_messages)
 
 
 async def test_offline_serves_the_disk_cache_as_stale(tmp_path: Path) -> None:
