@@ -1,5 +1,5 @@
 /** The chat view in the OpenRouter activity-bar container. */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { ServerManager } from './server';
 import type { ToWebview } from './shared/messages';
 import { attachWebview } from './webviewHost';

@@ -78,6 +78,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   await srv.start();
+  await refreshStatus();
 }
 
 export async function deactivate(): Promise<void> {

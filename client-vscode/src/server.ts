@@ -148,7 +148,8 @@ export class ServerManager implements ServerRpc, vscode.Disposable {
     if (!client || !client.isRunning()) {
       return Promise.reject(Object.assign(new Error('The OpenRouter language server is not running.'), { code: -32099 }));
     }
-    return client.sendRequest(method, params, token as vscode.CancellationToken | undefined);
+    // A trailing `undefined` token would be sent as a second positional param ([params, null]).
+    return token ? client.sendRequest(method, params, token as vscode.CancellationToken) : client.sendRequest(method, params);
   }
 
   onProgress(token: string, handler: (value: unknown) => void): vscode.Disposable {

