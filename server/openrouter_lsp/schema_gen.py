@@ -37,8 +37,11 @@ _MAX_LENGTHS: dict[tuple[type, str], int] = {
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, *, all_required: bool = False) -> None:
         self.defs: dict[str, Any] = {}
+        # Results always carry every field, defaults included: say so, so that generated
+        # client types need no optional checks.
+        self.all_required = all_required
 
     def type_schema(self, tp: Any) -> dict[str, Any]:
         origin = get_origin(tp)
@@ -82,7 +85,7 @@ class _Builder:
             schema = self.type_schema(hints[field.name])
             if (limit := _MAX_LENGTHS.get((cls, field.name))) is not None:
                 schema = {**schema, "maxLength": limit}
-            if field.default is attrs.NOTHING:
+            if field.default is attrs.NOTHING or self.all_required:
                 required.append(name)
             elif not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
                 schema = {**schema, "default": field.default}
@@ -103,9 +106,9 @@ class _Builder:
 
 
 def document(
-    cls: type, file_name: str, title: str, *, empty_params: bool = False
+    cls: type, file_name: str, title: str, *, empty_params: bool = False, result: bool = False
 ) -> dict[str, Any]:
-    builder = _Builder()
+    builder = _Builder(all_required=result)
     if empty_params:
         root: dict[str, Any] = {
             "description": "No params: `{}`, `null`, absent params and `[]` are accepted.",
@@ -130,11 +133,15 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         for role, cls in (("params", params), ("result", result)):
             name = f"{file_stem(method)}.{role}.schema.json"
             out[name] = document(
-                cls, name, f"{method} {role}", empty_params=cls is protocol.EmptyParams
+                cls,
+                name,
+                f"{method} {role}",
+                empty_params=cls is protocol.EmptyParams,
+                result=role == "result",
             )
     for method, cls in protocol.NOTIFICATIONS.items():
         name = f"{file_stem(method)}.params.schema.json"
-        out[name] = document(cls, name, f"{method} notification params")
+        out[name] = document(cls, name, f"{method} notification params", result=True)
     extra = {
         "settings.schema.json": (protocol.Settings, "The persisted settings document"),
         "openrouter.chat.progress.schema.json": (

@@ -10,10 +10,10 @@ export interface ChatResult {
   usage: ChatUsage;
 }
 export interface ChatUsage {
-  promptTokens?: number | null;
-  completionTokens?: number | null;
-  cachedTokens?: number | null;
-  cacheWriteTokens?: number | null;
-  reasoningTokens?: number | null;
-  costUsd?: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  cachedTokens: number | null;
+  cacheWriteTokens: number | null;
+  reasoningTokens: number | null;
+  costUsd: number | null;
 }

@@ -19,8 +19,8 @@ export interface ProviderEndpoint {
  * USD per million tokens; None when unknown or variable.
  */
 export interface Pricing {
-  prompt?: number | null;
-  completion?: number | null;
-  cacheRead?: number | null;
-  cacheWrite?: number | null;
+  prompt: number | null;
+  completion: number | null;
+  cacheRead: number | null;
+  cacheWrite: number | null;
 }

@@ -23,8 +23,8 @@ export interface ModelInfo {
  * USD per million tokens; None when unknown or variable.
  */
 export interface Pricing {
-  prompt?: number | null;
-  completion?: number | null;
-  cacheRead?: number | null;
-  cacheWrite?: number | null;
+  prompt: number | null;
+  completion: number | null;
+  cacheRead: number | null;
+  cacheWrite: number | null;
 }

@@ -18,13 +18,13 @@ export interface SettingsGetResult {
  * How OpenRouter picks the provider that serves a request.
  */
 export interface RoutingSettings {
-  sort?: 'default' | 'price' | 'throughput' | 'latency';
-  provider?: string | null;
-  allowFallbacks?: boolean;
-  dataPolicy?: 'default' | 'allow' | 'deny' | 'zdr';
+  sort: 'default' | 'price' | 'throughput' | 'latency';
+  provider: string | null;
+  allowFallbacks: boolean;
+  dataPolicy: 'default' | 'allow' | 'deny' | 'zdr';
 }
 export interface ApiKeyStatus {
-  isSet?: boolean;
-  hint?: string | null;
-  source?: ('env' | 'keyring' | 'file') | null;
+  isSet: boolean;
+  hint: string | null;
+  source: ('env' | 'keyring' | 'file') | null;
 }
