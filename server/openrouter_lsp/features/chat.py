@@ -17,10 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from .. import protocol, wire
-from ..openrouter.chat_stream import ChatRequest, stream_chat
-from ..openrouter.cost import cost_from_prices, usage_from_stream
 from ..openrouter.errors import UpstreamError, no_api_key_error, upstream_error
-from ..openrouter.request_body import build_body, build_headers, model_id_for
 from ..protocol import ChatParams, ChatResult, ModelInfo, Settings
 from ..settings import base_url_problem
 
@@ -158,6 +155,11 @@ def _service(settings: Settings, base_url: str) -> str:
 async def run_chat(
     ctx: ServerContext, params: ChatParams, send_progress: Callable[[dict[str, str]], None] | None
 ) -> ChatResult:
+    # The HTTP side loads with the first chat, not while the editor waits for `initialize`.
+    from ..openrouter.chat_stream import ChatRequest, stream_chat
+    from ..openrouter.cost import usage_from_stream
+    from ..openrouter.request_body import build_body, build_headers, model_id_for
+
     validate(params)
     settings = ctx.settings.current
     api_key = ctx.api_key()
@@ -225,6 +227,8 @@ async def _cost_from_catalogue(
     candidates: list[str | None],
 ) -> float | None:
     """The stream gave no cost: price the tokens with the serving (else requested) model."""
+    from ..openrouter.cost import cost_from_prices
+
     for model_id in dict.fromkeys(c for c in candidates if c):
         model = known if known is not None and known.id == model_id else None
         if model is None:
