@@ -11,7 +11,7 @@ import pytest
 
 from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
 
-KEY = "sk-or-v1-0123456789abcdef0123456789abcdef1c96"
+KEY = "sk-or-v1-fake-emulator-test-key-1c96"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 

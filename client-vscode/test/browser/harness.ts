@@ -23,7 +23,7 @@ export const REPO = resolve(ROOT, '..');
 export const ARTIFACTS = process.env.OPENROUTER_LSP_ARTIFACTS ?? join(REPO, 'test-artifacts', 'vscode-webview');
 export const PYTHON = process.env.OPENROUTER_LSP_PYTHON ?? join(REPO, '.venv', 'bin', 'python');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const TEST_KEY = 'sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab1c96';
+export const TEST_KEY = 'sk-or-v1-fake-browser-test-key-not-real-1c96';
 
 mkdirSync(ARTIFACTS, { recursive: true });
 
