@@ -116,3 +116,27 @@ async def test_byok_cost_adds_the_upstream_cost_once(lsp: LspSession, emulator: 
     upstream = usage["promptTokens"] * price["prompt"] + 50 * price["completion"]
     # OpenRouter's BYOK fee (`cost`) plus the provider's bill on the user's own key.
     assert usage["costUsd"] == pytest.approx(upstream * 1.05, rel=1e-9)
+
+
+async def test_cost_from_catalogue_prices_when_the_stream_has_none(
+    lsp: LspSession, emulator: Any
+) -> None:
+    """Older deployments report usage without a cost: the server prices the tokens itself with
+    the catalogue (cached prompt tokens at the cache-read price)."""
+    emulator.configure(report_cost=False)
+    messages = [{"role": "system", "content": "You are terse. " * 80}, user("cost it")]
+    first = await chat(lsp, modelId=CLAUDE, messages=messages, maxTokens=20)
+    again = await chat(lsp, modelId=CLAUDE, messages=messages, maxTokens=20)
+    (record, *_) = [r for r in emulator.requests() if r["path"].endswith("/chat/completions")]
+    assert record["body"]["model"] == CLAUDE
+    price = catalogue_pricing(CLAUDE)
+    for result in (first, again):
+        usage = result["usage"]
+        fresh = usage["promptTokens"] - usage["cachedTokens"] - usage["cacheWriteTokens"]
+        expected = (fresh * price["prompt"]
+                    + usage["cachedTokens"] * price["input_cache_read"]
+                    + usage["cacheWriteTokens"] * price["input_cache_write"]
+                    + 20 * price["completion"])
+        assert usage["costUsd"] == pytest.approx(expected, rel=1e-9)
+    assert again["usage"]["cachedTokens"] > 0
+

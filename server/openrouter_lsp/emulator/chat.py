@@ -39,6 +39,7 @@ class ChatPlan:
     is_byok: bool
     middle_out_applied: bool
     request: dict[str, Any]
+    report_cost: bool = True
     started: float = field(default_factory=time.monotonic)
     sent_tokens: int = 0
 
@@ -56,7 +57,7 @@ class ChatPlan:
                        + self.prices["request"])
         completion_cost = done * self.prices["completion"]
         upstream = prompt_cost + completion_cost
-        return {
+        usage: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": done,
             "total_tokens": self.prompt_tokens + done,
@@ -72,6 +73,15 @@ class ChatPlan:
                 "upstream_inference_completions_cost": completion_cost if self.is_byok else 0,
             },
         }
+        return usage
+
+    def reported_usage(self) -> dict[str, Any]:
+        """The usage object a response carries (without cost when the config says so)."""
+        usage = self.usage()
+        if not self.report_cost:
+            for key in ("cost", "is_byok", "cost_details"):
+                del usage[key]
+        return usage
 
     def generation(self, *, finish_reason: str | None, cancelled: bool,
                    completion_tokens: int, headers: dict[str, str]) -> dict[str, Any]:
@@ -114,7 +124,7 @@ class ChatPlan:
                 "message": {"role": "assistant", "content": self.content, "refusal": None,
                             "reasoning": self.reasoning or None},
             }],
-            "usage": self.usage(),
+            "usage": self.reported_usage(),
         }
 
 
@@ -180,6 +190,7 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
         reasoning=synth.reasoning_text(seed, thinking),
         content=synth.reply_text(seed, model_id, total_out - thinking),
         prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
+        report_cost=config.report_cost,
     )
 
 

@@ -22,6 +22,7 @@ CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "keyLimit": ("key_limit", (int, float, type(None))),
     "isFreeTier": ("is_free_tier", (bool,)),
     "isByok": ("is_byok", (bool,)),
+    "reportCost": ("report_cost", (bool,)),
 }
 
 

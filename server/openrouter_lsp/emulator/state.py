@@ -28,6 +28,8 @@ class Config:
     key_limit: float | None = None
     is_free_tier: bool = False
     is_byok: bool = False
+    # Older deployments and plain OpenAI-compatible servers send usage without a cost.
+    report_cost: bool = True
 
 
 @dataclass
@@ -194,4 +196,5 @@ def _copy_config(config: Config) -> Config:
         key_limit=config.key_limit,
         is_free_tier=config.is_free_tier,
         is_byok=config.is_byok,
+        report_cost=config.report_cost,
     )

@@ -133,7 +133,7 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
             buffer.clear()
     progress.finish_reason = "stop"
     buffer += chunk({"role": "assistant", "content": ""}, "stop")
-    usage = json.dumps({"choices": [], "usage": plan.usage()}, separators=(",", ":"))[1:]
+    usage = json.dumps({"choices": [], "usage": plan.reported_usage()}, separators=(",", ":"))[1:]
     buffer += b"data: " + head + b"," + usage.encode() + b"\n\n" + DONE
     yield bytes(buffer)
 
