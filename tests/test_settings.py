@@ -227,3 +227,22 @@ async def test_two_servers_sharing_a_folder_never_corrupt_it(home: Path) -> None
     assert document["promptCaching"] is False and document["middleOutTransform"] is True
     assert document["routing"]["sort"] in sorts
     assert not list(home.glob(".settings.json.*.tmp"))
+
+
+async def test_a_change_made_by_another_window_reaches_this_one(home: Path) -> None:
+    """Two servers on one state folder (two editor windows): what one saves, the other picks
+    up at its next request and announces to its own client."""
+    first = await start_session(home, server_env(home))
+    second = await start_session(home, server_env(home))
+    try:
+        await second.call(GET)
+        await first.call(UPDATE, {"patch": {"routing": {"sort": "latency"}}})
+        await first.call("openrouter/apiKey/set", {"apiKey": "sk-or-v1-other-window-key-9f3a"})
+        view = await second.call(GET)
+        assert view["routing"]["sort"] == "latency"
+        assert view["apiKey"]["hint"] == "sk-or-v1-…9f3a"
+        changes = await second.wait_notified(DID_CHANGE)
+        assert changes[-1]["routing"]["sort"] == "latency"
+    finally:
+        await stop_session(first)
+        await stop_session(second)

@@ -111,6 +111,16 @@ class ServerContext:
             effective_base_url=s.effective_base_url,
         )
 
+    def sync_with_disk(self) -> None:
+        """Another server sharing the state folder (another editor window) may have changed the
+        settings or the key: take its change and tell this client too."""
+        if self._settings is None:
+            return  # not opened yet: the first use reads the latest
+        settings_changed = self.settings.reload_if_changed()
+        key_changed = self.keys.reload_if_changed()
+        if settings_changed or key_changed:
+            self.announce_settings()
+
     def announce_settings(self) -> SettingsView:
         view = self.settings_view()
         self._server.protocol.notify(protocol.SETTINGS_DID_CHANGE, wire.unstructure(view))

@@ -16,7 +16,7 @@ from typing import Any
 from . import protocol, wire
 from .logging_setup import register_secret
 from .protocol import ApiKeyStatus, KeySource
-from .state_dir import locked, write_atomic
+from .state_dir import file_signature, locked, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ class KeyStore:
         self._keyring = _Keyring()
         self._cached: tuple[str, KeySource] | None = None
         self._loaded = False
+        self._seen = file_signature(self._file)
 
     def _resolve(self) -> tuple[str, KeySource] | None:
         env_value = os.environ.get(ENV_KEY, "").strip()
@@ -162,6 +163,7 @@ class KeyStore:
             else:
                 write_atomic(self._file, key.encode("utf-8"), 0o600)
                 self._cached = (key, "file")
+            self._seen = file_signature(self._file)
         self._loaded = True
         return self.status()
 
@@ -169,13 +171,20 @@ class KeyStore:
         with locked(self._folder):
             self._keyring.delete()
             self._remove_file()
+            self._seen = file_signature(self._file)
         self._cached = None
         self._loaded = True
         return self.status()
 
-    def reload(self) -> None:
-        """Forget the cached key: another process sharing the folder may have changed it."""
+    def reload_if_changed(self) -> bool:
+        """Forget the cached key when another process sharing the folder changed the key file."""
+        signature = file_signature(self._file)
+        if signature == self._seen:
+            return False
+        self._seen = signature
+        previous = self._cached if self._loaded else None
         self._loaded = False
+        return self._resolve() != previous
 
     def _remove_file(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -95,6 +95,7 @@ class OpenRouterLanguageServer(LanguageServer):
 
         def register(handler: Callable[[P], Awaitable[Any] | Any]) -> None:
             async def handle(raw_params: Any) -> Any:
+                self.ctx.sync_with_disk()
                 params = wire.structure(raw_params, params_type)
                 try:
                     result = handler(params)

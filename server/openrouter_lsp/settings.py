@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from . import protocol, wire
 from .protocol import FieldError, Settings
-from .state_dir import locked, write_atomic
+from .state_dir import file_signature, locked, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,19 @@ class SettingsStore:
         self._path = folder / SETTINGS_FILE
         self._warn = warn
         self._persisted: dict[str, Any] = self._load()
+        self._seen = file_signature(self._path)
         self._editor_overlay: dict[str, Any] = {}
         self.current: Settings = self._effective()
+
+    def reload_if_changed(self) -> bool:
+        """Pick up a file another server process (another editor window) wrote; True if it did."""
+        signature = file_signature(self._path)
+        if signature == self._seen:
+            return False
+        self._seen = signature
+        self._persisted = self._read_for_update()
+        previous, self.current = self.current, self._effective()
+        return self.current != previous
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -182,6 +193,7 @@ class SettingsStore:
             candidate = merge(on_disk, patch, DEFAULTS)
             parse(candidate)
             write_atomic(self._path, json.dumps(candidate, indent=2).encode() + b"\n", 0o600)
+            self._seen = file_signature(self._path)
         self._persisted = candidate
         # An explicit update wins over the editor's value for the fields it names.
         for key in patch:

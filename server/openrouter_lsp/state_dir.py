@@ -64,3 +64,15 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+FileSignature = tuple[int, int, int] | None
+
+
+def file_signature(path: Path) -> FileSignature:
+    """What changes when any process replaces `path` (atomic writes give a new inode)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
