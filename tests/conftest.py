@@ -81,6 +81,7 @@ class LspSession:
         self.home = home
         self.partials: dict[str | int, list[dict[str, Any]]] = {}
         self.notifications: list[tuple[str, Any]] = []
+        self.initialize_result: types.InitializeResult | None = None
 
     async def call(self, method: str, params: Any = None, timeout: float = 30) -> Any:
         result = await asyncio.wait_for(
@@ -166,7 +167,7 @@ async def start_session(
     if configuration:
         for section, value in configuration.items():
             client.set_configuration(value, section=section)
-    await client.initialize_session(
+    session.initialize_result = await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(capabilities),
             initialization_options=initialization_options,

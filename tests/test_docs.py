@@ -1,0 +1,47 @@
+"""The README and the editor guide describe what exists: their config snippets parse, the
+commands they name are the ones the server advertises, and the files they link exist."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the dev extra installs tomli on 3.10
+    import tomli as tomllib
+
+from tests.conftest import LspSession
+
+ROOT = Path(__file__).parent.parent
+DOCS = [ROOT / "README.md", ROOT / "docs/editors.md", ROOT / "docs/vscode.md"]
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+
+
+def test_helix_configuration_snippets_are_valid_toml() -> None:
+    blocks = [b for doc in DOCS for b in code_blocks(doc.read_text(), "toml")]
+    assert blocks, "the guides show a Helix languages.toml"
+    for block in blocks:
+        config = tomllib.loads(block)
+        server = config["language-server"]["openrouter"]
+        assert server["command"] == "openrouter-lsp"
+        assert "openrouter" in config["language"][0]["language-servers"]
+
+
+def test_relative_links_point_at_files_that_exist() -> None:
+    for doc in DOCS:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text()):
+            assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+async def test_the_commands_the_readme_names_are_advertised(lsp: LspSession) -> None:
+    assert lsp.initialize_result is not None
+    provider = lsp.initialize_result.capabilities.execute_command_provider
+    assert provider is not None
+    advertised = set(provider.commands)
+    named = set(re.findall(r"`(openrouter\.[A-Za-z]+)`", (ROOT / "README.md").read_text()))
+    assert named and named <= advertised, named - advertised
