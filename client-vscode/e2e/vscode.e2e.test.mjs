@@ -1,10 +1,11 @@
 // End to end in a real VS Code: code-server (on Node 24) with the packaged VSIX installed,
 // driven by headless Chromium. Click the gear in the chat view's title, configure the provider
-// in the settings panel, send a chat and see the streamed reply.
+// in the settings panel, send a chat and see the streamed reply; then kill -9 the language
+// server and see the user told and the server restarted.
 // Needs: ../dist/openrouter-lsp.vsix (npm run package) and ./setup.sh done.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -75,6 +76,41 @@ async function webviewFrame(page, selector) {
     return undefined;
   });
 }
+
+/** pid -> { ppid, argv } of every process, from /proc. */
+function processTable() {
+  const table = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The command may contain spaces and parentheses: the fields after the last ')' are fixed.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      table.set(Number(name), { ppid, argv });
+    } catch { /* gone meanwhile */ }
+  }
+  return table;
+}
+
+/**
+ * The language servers code-server's extension host started: processes under our code-server
+ * whose command line is `python -m openrouter_lsp …` exactly (not the emulator, `-m
+ * openrouter_lsp.emulator`, which this test started itself, nor any other test's server).
+ */
+function languageServerPids() {
+  const table = processTable();
+  const underCodeServer = (pid) => {
+    for (let p = table.get(pid)?.ppid, hops = 0; p && hops < 64; p = table.get(p)?.ppid, hops++) if (p === server.pid) return true;
+    return false;
+  };
+  return [...table].filter(([pid, { argv }]) => {
+    const m = argv.indexOf('-m');
+    return m > 0 && argv[m + 1] === 'openrouter_lsp' && /python/.test(argv[0]) && underCodeServer(pid);
+  }).map(([pid]) => pid);
+}
+
+const statusTexts = () => page.locator('#workbench\\.parts\\.statusbar .statusbar-item').allInnerTexts();
 
 let emulator, server, browser, page, port, emulatorUrl;
 
@@ -201,5 +237,45 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
       copyFileSync(join(artifacts, '02-settings-panel.png'), join(docsImg, 'vscode-settings-panel.png'));
       copyFileSync(join(artifacts, '03-chat.png'), join(docsImg, 'vscode-chat.png'));
     }
+  });
+
+  test('a crashed server (kill -9) is restarted after 1 s and the user is told', { timeout: 90000 }, async () => {
+    const started = Date.now();
+    const before = languageServerPids();
+    assert.equal(before.length, 1, `one language server under code-server, found ${JSON.stringify(before)}`);
+    const [victim] = before;
+    process.kill(victim, 'SIGKILL');
+    const sawRestarting = waitFor('the status-bar item saying the server restarts', async () =>
+      (await statusTexts()).some((t) => /OpenRouter: restarting/.test(t)), 20000, 100);
+    sawRestarting.catch(() => undefined);
+    // The warning notification, with the first back-off step.
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /OpenRouter language server stopped unexpectedly/ });
+    await toast.first().waitFor({ timeout: 20000 });
+    const warning = await toast.first().innerText();
+    assert.match(warning, /restarting in 1 s \(attempt 1\)/);
+    assert.match(warning, /Show Log/);
+    assert.equal(await toast.first().locator('.codicon-warning, .codicon-notifications-warning').count() > 0, true, 'shown as a warning');
+    await page.screenshot({ path: join(artifacts, '04-server-crashed.png') });
+    // The chat view says so too; the status bar shows the restart, then the model again.
+    const chat = await webviewFrame(page, '#send');
+    await chat.locator('#serverBanner', { hasText: /Language server restarting/ }).waitFor({ timeout: 20000 });
+    await sawRestarting;
+    await waitFor('a new language server', () => {
+      const now = languageServerPids();
+      return now.length === 1 && now[0] !== victim;
+    }, 30000);
+    await waitFor('the status-bar item back to the model', async () =>
+      (await statusTexts()).some((t) => /openai\/gpt-4o-mini/.test(t) && !/restarting|stopped/.test(t)), 30000);
+    await chat.locator('#serverBanner').waitFor({ state: 'hidden', timeout: 30000 });
+    // The new server answers: a chat gets its reply.
+    await chat.locator('#chatModelId', { hasText: 'openai/gpt-4o-mini' }).waitFor({ timeout: 30000 });
+    const replies = await chat.locator('.message.assistant').count();
+    await chat.locator('#input textarea').fill('Are you back?');
+    await chat.locator('#send').click();
+    await chat.locator('.message.assistant').nth(replies).locator('.usage').waitFor({ timeout: 30000 });
+    assert.match(await chat.locator('.message.assistant .content').last().innerText(), /emulator/i);
+    assert.equal(await chat.locator('.message.assistant').nth(replies).locator('.chat-error').count(), 0);
+    await page.screenshot({ path: join(artifacts, '05-server-restarted.png') });
+    assert.ok(Date.now() - started < 60000, `took ${Date.now() - started} ms`);
   });
 });

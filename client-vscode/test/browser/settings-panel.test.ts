@@ -121,6 +121,7 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
       assert.equal(s.routing.sort, value);
       assert.equal(s.routing.provider, null);
       assert.equal(await page.locator('#providerWarning').isVisible(), false);
+      assert.equal(await page.locator('#allowFallbacks').isVisible(), false, 'allow fallbacks only goes with one provider');
     }
   });
 
