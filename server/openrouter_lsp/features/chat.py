@@ -20,6 +20,7 @@ from .. import protocol, wire
 from ..openrouter.errors import UpstreamError, no_api_key_error, upstream_error
 from ..protocol import ChatParams, ChatResult, ModelInfo, Settings
 from ..settings import base_url_problem
+from .models import unknown_model
 
 if TYPE_CHECKING:
     from ..context import ServerContext
@@ -177,11 +178,7 @@ async def run_chat(
         model = await find_model(ctx, base_url, api_key, model_id)
         snapshot = ctx.catalogue.cached(base_url)
         if model is None and params.model_id is not None and snapshot is not None:
-            raise wire.invalid(
-                "modelId",
-                f"unknown model {params.model_id[:80]!r}; "
-                "openrouter/models/list lists the available ones",
-            )
+            raise unknown_model(params.model_id)
     request = ChatRequest(
         url=f"{base_url}/chat/completions",
         headers=build_headers(settings, api_key),

@@ -38,6 +38,12 @@ def parse_account(payload: object) -> AccountInfo:
     )
 
 
+def unknown_model(model_id: str, path: str = "modelId") -> wire.InvalidParams:
+    return wire.invalid(
+        path, f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones"
+    )
+
+
 async def check_model_id(ctx: ServerContext, model_id: str, path: str) -> None:
     """InvalidParams naming `path` when the catalogue in use does not list `model_id`."""
     wire.check_length(model_id, protocol.MAX_ID_LENGTH, path)
@@ -48,10 +54,7 @@ async def check_model_id(ctx: ServerContext, model_id: str, path: str) -> None:
     model = await ctx.catalogue.find_model(ctx.base_url(), ctx.api_key(), model_id)
     snapshot = ctx.catalogue.cached(ctx.base_url())
     if model is None and snapshot is not None:
-        raise wire.invalid(
-            path,
-            f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones",
-        )
+        raise unknown_model(model_id, path)
 
 
 def register(server: OpenRouterLanguageServer) -> None:
@@ -75,7 +78,7 @@ def register(server: OpenRouterLanguageServer) -> None:
             )
         except UpstreamError as exc:
             if exc.detail.status == 404:
-                raise wire.invalid("modelId", f"unknown model {params.model_id[:80]!r}") from None
+                raise unknown_model(params.model_id) from None
             raise
         return ModelsEndpointsResult(model_id=params.model_id, providers=providers)
 

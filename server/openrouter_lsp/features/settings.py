@@ -13,6 +13,7 @@ from ..protocol import (
     SettingsView,
 )
 from ..settings import DEFAULTS, merge, parse
+from .models import unknown_model
 
 if TYPE_CHECKING:
     from ..server import OpenRouterLanguageServer
@@ -34,15 +35,9 @@ def register(server: OpenRouterLanguageServer) -> None:
         # when that catalogue is already known (never a network call just to validate).
         if isinstance(params.patch.get("modelId"), str) and candidate.model_id != current.model_id:
             snapshot = ctx.catalogue.cached(candidate.effective_base_url)
-            if candidate.provider == "openrouter" and snapshot is not None:
-                from .. import wire
-
-                if not snapshot.knows(candidate.model_id):
-                    raise wire.invalid(
-                        "modelId",
-                        f"unknown model {candidate.model_id[:80]!r}; "
-                        "openrouter/models/list lists the available ones",
-                    )
+            known = snapshot is None or snapshot.knows(candidate.model_id)
+            if candidate.provider == "openrouter" and not known:
+                raise unknown_model(candidate.model_id)
         ctx.settings.update(params.patch)
         return ctx.announce_settings()
 
