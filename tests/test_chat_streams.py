@@ -90,6 +90,15 @@ async def test_cost_follows_the_catalogue_prices(lsp: LspSession) -> None:
     assert usage["costUsd"] == pytest.approx(expected, rel=1e-9)
 
 
+def priced(usage: dict[str, Any], price: dict[str, float]) -> float:
+    """The catalogue's price of a chat's tokens, cached prompt tokens at the cache-read price."""
+    fresh = usage["promptTokens"] - usage["cachedTokens"] - usage["cacheWriteTokens"]
+    return (fresh * price["prompt"]
+            + usage["cachedTokens"] * price["input_cache_read"]
+            + usage["cacheWriteTokens"] * price["input_cache_write"]
+            + usage["completionTokens"] * price["completion"])
+
+
 async def test_cost_with_cache_reads_and_writes(lsp: LspSession) -> None:
     messages = [{"role": "system", "content": "You are terse. " * 80}, user("and now?")]
     first = await chat(lsp, modelId=CLAUDE, messages=messages, maxTokens=20)
@@ -97,12 +106,8 @@ async def test_cost_with_cache_reads_and_writes(lsp: LspSession) -> None:
     price = catalogue_pricing(CLAUDE)
     for result in (first, again):
         usage = result["usage"]
-        fresh = usage["promptTokens"] - usage["cachedTokens"] - usage["cacheWriteTokens"]
-        expected = (fresh * price["prompt"]
-                    + usage["cachedTokens"] * price["input_cache_read"]
-                    + usage["cacheWriteTokens"] * price["input_cache_write"]
-                    + 20 * price["completion"])
-        assert usage["costUsd"] == pytest.approx(expected, rel=1e-9)
+        assert usage["completionTokens"] == 20
+        assert usage["costUsd"] == pytest.approx(priced(usage, price), rel=1e-9)
     assert first["usage"]["cacheWriteTokens"] > 0
     assert again["usage"]["cachedTokens"] > 0
     assert again["usage"]["costUsd"] < first["usage"]["costUsd"]
@@ -132,11 +137,7 @@ async def test_cost_from_catalogue_prices_when_the_stream_has_none(
     price = catalogue_pricing(CLAUDE)
     for result in (first, again):
         usage = result["usage"]
-        fresh = usage["promptTokens"] - usage["cachedTokens"] - usage["cacheWriteTokens"]
-        expected = (fresh * price["prompt"]
-                    + usage["cachedTokens"] * price["input_cache_read"]
-                    + usage["cacheWriteTokens"] * price["input_cache_write"]
-                    + 20 * price["completion"])
-        assert usage["costUsd"] == pytest.approx(expected, rel=1e-9)
+        assert usage["completionTokens"] == 20
+        assert usage["costUsd"] == pytest.approx(priced(usage, price), rel=1e-9)
     assert again["usage"]["cachedTokens"] > 0
 
