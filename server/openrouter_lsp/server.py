@@ -31,7 +31,9 @@ class OpenRouterProtocol(LanguageServerProtocol):
     JSON instead and names every bad field.
     """
 
-    _pending_writes: set[asyncio.Future[Any]] = set()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending_writes: set[asyncio.Future[Any]] = set()  # kept until written (asyncio)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         # This is json.loads' object_hook: it sees every nested object, so only a dict with

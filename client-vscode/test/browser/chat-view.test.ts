@@ -7,8 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
   launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer, TEST_KEY,
-  type Emulator, type LanguageServer, type OpenedWebview,
-} from './harness';
+  type Emulator, type LanguageServer, type OpenedWebview, closeAll } from './harness';
 
 const TIMEOUT = 30000;
 let emulator: Emulator;
@@ -47,13 +46,7 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     page = view.page;
   });
 
-  after(async () => {
-    await view?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await web?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await emulator?.stop().catch(() => undefined);
-  });
+  after(() => closeAll(view, browser, web, server, emulator));
 
   test('a reply streams in and ends with a usage and cost line', async () => {
     await page.locator('#chatModelId', { hasText: 'openai/gpt-4o' }).waitFor({ timeout: TIMEOUT });

@@ -249,3 +249,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     promise.then((v) => { clearTimeout(timer); res(v); }, (e: unknown) => { clearTimeout(timer); rej(e as Error); });
   });
 }
+
+/** Stops whatever a suite started, in order, ignoring what already stopped or never started. */
+export async function closeAll(
+  ...things: Array<{ close(): Promise<unknown> } | { stop(): Promise<unknown> } | undefined>
+): Promise<void> {
+  for (const thing of things) {
+    if (!thing) continue;
+    await ('close' in thing ? thing.close() : thing.stop()).catch(() => undefined);
+  }
+}

@@ -10,8 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
   launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer, TEST_KEY,
-  type Emulator, type LanguageServer, type OpenedWebview,
-} from './harness';
+  type Emulator, type LanguageServer, type OpenedWebview, closeAll } from './harness';
 import type { SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
@@ -117,14 +116,7 @@ describe('OpenAI Compatible provider (settings panel and chat view, real server,
     chat = chatView.page;
   });
 
-  after(async () => {
-    await chatView?.close().catch(() => undefined);
-    await settingsView?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await web?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await emulator?.stop().catch(() => undefined);
-  });
+  after(() => closeAll(chatView, settingsView, browser, web, server, emulator));
 
   test('with OpenRouter, every section is enabled', async () => {
     await panel.locator('#apiKeyStatus', { hasText: 'Key set' }).waitFor({ timeout: TIMEOUT });

@@ -8,8 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import {
   launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer, TEST_KEY,
-  type Emulator, type LanguageServer, type OpenedWebview,
-} from './harness';
+  type Emulator, type LanguageServer, type OpenedWebview, closeAll } from './harness';
 import type { SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
@@ -54,13 +53,7 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
     page = view.page;
   });
 
-  after(async () => {
-    await view?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await web?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await emulator?.stop().catch(() => undefined);
-  });
+  after(() => closeAll(view, browser, web, server, emulator));
 
   test('renders the sections in the order of the source document', async () => {
     await page.locator('#apiKeyStatus', { hasText: 'No key set' }).waitFor({ timeout: TIMEOUT });
