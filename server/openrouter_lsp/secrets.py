@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol, wire
+from .errors import invalid
 from .logging_setup import register_secret
 from .protocol import ApiKeyStatus, KeySource
 from .state_dir import file_signature, locked, write_atomic
@@ -45,11 +46,11 @@ def clean_key(raw: str) -> str:
     key = raw.strip()
     wire.check_length(key, protocol.MAX_API_KEY_LENGTH, "apiKey")
     if not key:
-        raise wire.invalid(
+        raise invalid(
             "apiKey", "must not be empty; to remove the key use openrouter/apiKey/clear"
         )
     if any(ord(ch) < 33 or ord(ch) > 126 for ch in key):
-        raise wire.invalid("apiKey", "must be printable ASCII without spaces")
+        raise invalid("apiKey", "must be printable ASCII without spaces")
     return key
 
 

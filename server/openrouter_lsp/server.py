@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 from . import __version__, wire
 from .context import ServerContext
+from .lsp_errors import to_jsonrpc
 
 log = logging.getLogger(__name__)
 
@@ -97,21 +98,17 @@ class OpenRouterLanguageServer(LanguageServer):
 
         def register(handler: Callable[[P], Awaitable[Any] | Any]) -> None:
             async def handle(raw_params: Any) -> Any:
-                self.ctx.sync_with_disk()
-                params = wire.structure(raw_params, params_type)
+                try:
+                    self.ctx.sync_with_disk()
+                    params = wire.structure(raw_params, params_type)
+                except Exception as exc:
+                    raise to_jsonrpc(exc, name) from None
                 try:
                     result = handler(params)
                     if inspect.isawaitable(result):
                         result = await result
-                except JsonRpcException:
-                    raise
                 except Exception as exc:
-                    # Never a traceback over the wire: it could carry request data.
-                    log.exception("Unexpected failure in %s", name)
-                    raise JsonRpcInternalError(
-                        message=f"Internal error in {name} ({type(exc).__name__}); "
-                        "see the server log."
-                    ) from None
+                    raise to_jsonrpc(exc, name) from None
                 if isinstance(result, (dict, wire.RawJson)):
                     return result  # already wire-shaped (hot paths build their JSON directly)
                 return wire.unstructure(result)

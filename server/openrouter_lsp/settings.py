@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import protocol, wire
+from .errors import InvalidInput
 from .protocol import FieldError, Settings
 from .state_dir import file_signature, locked, write_atomic
 
@@ -120,7 +121,7 @@ def parse(document: dict[str, Any]) -> Settings:
     """A whole settings document to `Settings`, or InvalidParams naming every bad field."""
     settings = wire.structure(document, Settings)
     if errors := validate(settings):
-        raise wire.InvalidParams(errors)
+        raise InvalidInput(errors)
     return settings
 
 
@@ -161,14 +162,14 @@ class SettingsStore:
             merged = merge(DEFAULTS, document, DEFAULTS)
             parse(merged)
             return merged
-        except (ValueError, wire.InvalidParams) as exc:
+        except (ValueError, InvalidInput) as exc:
             return self._set_aside(exc)
 
     def _set_aside(self, problem: Exception) -> dict[str, Any]:
         aside = self._path.with_name(f"{SETTINGS_FILE}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         with contextlib.suppress(OSError):
             self._path.replace(aside)
-        reason = problem.message if isinstance(problem, wire.InvalidParams) else str(problem)
+        reason = problem.message if isinstance(problem, InvalidInput) else str(problem)
         self._warn(
             f"The settings file {self._path} could not be read ({reason[:200]}); "
             f"it was moved to {aside.name} and default settings are in use."
@@ -183,7 +184,7 @@ class SettingsStore:
         document = merge(self._persisted, self._editor_overlay, DEFAULTS)
         try:
             return parse(document)
-        except wire.InvalidParams:
+        except InvalidInput:
             return parse(self._persisted)  # the overlay was checked on the way in; be safe
 
     def update(self, patch: dict[str, Any]) -> Settings:
@@ -209,7 +210,7 @@ class SettingsStore:
             if merged is not None:
                 parse(merged)
                 return merged
-        except (OSError, ValueError, wire.InvalidParams):
+        except (OSError, ValueError, InvalidInput):
             pass
         return self._persisted
 
@@ -229,7 +230,7 @@ class SettingsStore:
             try:
                 parse(trial)
                 accepted[key] = value
-            except wire.InvalidParams as exc:
+            except InvalidInput as exc:
                 errors.extend(exc.errors)
         self._editor_overlay = accepted
         self.current = self._effective()

@@ -1,7 +1,7 @@
 """JSON in, typed objects inside, JSON out: the one converter of the custom protocol.
 
 Structuring is strict (a number is not a string, `"yes"` is not a bool) and every failure is
-reported as `InvalidParams` whose `data.errors` names the offending field, camelCase, the way
+reported as `errors.InvalidInput` whose `data.errors` names the offending field, camelCase, the way
 the client sent it (`routing.sort`, `messages[2].role`).
 """
 
@@ -15,10 +15,9 @@ import attrs
 import cattrs
 from cattrs.cols import list_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from pygls.exceptions import JsonRpcInvalidParams
 
 from . import protocol
-from .logging_setup import redact
+from .errors import InvalidInput, invalid
 
 T = TypeVar("T")
 
@@ -26,24 +25,6 @@ T = TypeVar("T")
 def to_camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-class InvalidParams(JsonRpcInvalidParams):
-    """-32602 with `data.errors`: one entry per offending field."""
-
-    def __init__(self, errors: list[protocol.FieldError]) -> None:
-        # A key pasted into the wrong field must not come back in the error that names it.
-        errors = [protocol.FieldError(e.path, redact(e.message)) for e in errors]
-        summary = "; ".join(f"{e.path or 'params'}: {e.message}" for e in errors[:5])
-        super().__init__(
-            message=f"Invalid params: {summary}",
-            data={"errors": [{"path": e.path, "message": e.message} for e in errors]},
-        )
-        self.errors = errors
-
-
-def invalid(path: str, message: str) -> InvalidParams:
-    return InvalidParams([protocol.FieldError(path=path, message=message)])
 
 
 class _FieldTypeError(ValueError):
@@ -212,7 +193,7 @@ def structure(raw: object, cls: type[T]) -> T:
     except (cattrs.BaseValidationError, _FieldTypeError) as exc:
         if isinstance(exc, _FieldTypeError):
             raise invalid("", str(exc)) from None
-        raise InvalidParams(field_errors(exc)) from None
+        raise InvalidInput(field_errors(exc)) from None
 
 
 def unstructure(value: object) -> Any:

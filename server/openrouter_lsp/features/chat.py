@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from .. import protocol, wire
-from ..openrouter.errors import UpstreamError, no_api_key_error, upstream_error
+from ..errors import UpstreamError, invalid, no_api_key_error, upstream_error
 from ..protocol import ChatParams, ChatResult, ModelInfo, Settings
 from ..settings import base_url_problem
 from .models import unknown_model
@@ -91,9 +91,9 @@ def _ignore(_content: str | None, _reasoning: str | None) -> None:
 def validate(params: ChatParams) -> None:
     """Checks beyond types; each error names its field."""
     if not params.messages:
-        raise wire.invalid("messages", "must contain at least one message")
+        raise invalid("messages", "must contain at least one message")
     if len(params.messages) > protocol.MAX_MESSAGES:
-        raise wire.invalid(
+        raise invalid(
             "messages",
             f"has too many messages ({len(params.messages):,}; the limit is "
             f"{protocol.MAX_MESSAGES:,})",
@@ -102,22 +102,22 @@ def validate(params: ChatParams) -> None:
     for message in params.messages:
         total += len(message.content)
     if total > MAX_TOTAL_CHARS:
-        raise wire.invalid(
+        raise invalid(
             "messages",
             f"is too long in total ({total:,} characters; the limit is {MAX_TOTAL_CHARS:,})",
         )
     if params.model_id is not None:
         wire.check_length(params.model_id, protocol.MAX_ID_LENGTH, "modelId")
         if not params.model_id or any(ch.isspace() or ord(ch) < 32 for ch in params.model_id):
-            raise wire.invalid("modelId", "must be a model id such as \"openai/gpt-4o\"")
+            raise invalid("modelId", "must be a model id such as \"openai/gpt-4o\"")
     if params.max_tokens is not None and not 1 <= params.max_tokens <= MAX_TOKENS_LIMIT:
-        raise wire.invalid(
+        raise invalid(
             "maxTokens", f"must be between 1 and {MAX_TOKENS_LIMIT:,}, got {params.max_tokens}"
         )
     if params.temperature is not None and not (
         math.isfinite(params.temperature) and 0.0 <= params.temperature <= 2.0
     ):
-        raise wire.invalid("temperature", f"must be between 0 and 2, got {params.temperature}")
+        raise invalid("temperature", f"must be between 0 and 2, got {params.temperature}")
     wire.check_length(params.conversation_id, protocol.MAX_ID_LENGTH, "conversationId")
     if isinstance(params.partial_result_token, str):
         wire.check_length(params.partial_result_token, protocol.MAX_ID_LENGTH, "partialResultToken")

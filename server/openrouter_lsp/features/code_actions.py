@@ -16,6 +16,7 @@ import attrs
 from lsprotocol import types as lsp
 
 from .. import protocol, wire
+from ..errors import invalid
 from ..protocol import ChatMessage, ChatParams
 from .chat import run_chat
 from .commands import Call, Handler, WorkDone, answer
@@ -81,18 +82,18 @@ def _selection(call: Call) -> tuple[SelectionArgs, Selection]:
     wire.check_length(args.instruction, 2_000, "arguments[0].instruction")
     for name, pos in (("start", args.range.start), ("end", args.range.end)):
         if pos.line < 0 or pos.character < 0:
-            raise wire.invalid(f"arguments[0].range.{name}", "must not be negative")
+            raise invalid(f"arguments[0].range.{name}", "must not be negative")
     start = lsp.Position(line=args.range.start.line, character=args.range.start.character)
     end = lsp.Position(line=args.range.end.line, character=args.range.end.character)
     if (end.line, end.character) < (start.line, start.character):
-        raise wire.invalid("arguments[0].range", "ends before it starts")
+        raise invalid("arguments[0].range", "ends before it starts")
     workspace = call.server.workspace
     if args.uri not in workspace.text_documents:
-        raise wire.invalid("arguments[0].uri", "is not a document open in the editor")
+        raise invalid("arguments[0].uri", "is not a document open in the editor")
     document = workspace.get_text_document(args.uri)
     text = document.source[document.offset_at_position(start) : document.offset_at_position(end)]
     if not text.strip():
-        raise wire.invalid("arguments[0].range", "selects no text")
+        raise invalid("arguments[0].range", "selects no text")
     rng = lsp.Range(start=start, end=end)
     return args, Selection(document, rng, text, document.version)
 

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from .. import protocol, wire
+from ..errors import InvalidInput, invalid
+from ..lsp_errors import to_jsonrpc
 from ..protocol import ChatMessage, ChatParams, FieldError
 from ..settings import DEFAULTS, merge, parse
 from ..state_dir import write_atomic
@@ -73,24 +74,24 @@ class Call:
         value = self.arg(index)
         path = f"arguments[{index}]"
         if value is None:
-            raise wire.invalid(path, f"is required: {what}")
+            raise invalid(path, f"is required: {what}")
         if not isinstance(value, str):
-            raise wire.invalid(path, f"must be a string ({what}), got {type(value).__name__}")
+            raise invalid(path, f"must be a string ({what}), got {type(value).__name__}")
         wire.check_length(value, limit, path)
         if not value.strip():
-            raise wire.invalid(path, f"must not be empty: {what}")
+            raise invalid(path, f"must not be empty: {what}")
         return value
 
     def structure(self, index: int, cls: type[Any]) -> Any:
         try:
             return wire.structure(self.arg(index), cls)
-        except wire.InvalidParams as exc:
+        except InvalidInput as exc:
             raise rebase(exc, f"arguments[{index}]") from None
 
 
-def rebase(exc: wire.InvalidParams, prefix: str) -> wire.InvalidParams:
+def rebase(exc: InvalidInput, prefix: str) -> InvalidInput:
     """The same errors with paths under `prefix` (`apiKey` -> `arguments[0]`)."""
-    return wire.InvalidParams(
+    return InvalidInput(
         [
             FieldError(path=prefix + (f".{e.path}" if e.path else ""), message=e.message)
             for e in exc.errors
@@ -213,7 +214,7 @@ async def set_api_key(call: Call) -> Any:
     ctx = call.server.ctx
     try:
         status = ctx.keys.set(raw)
-    except wire.InvalidParams as exc:
+    except InvalidInput as exc:
         raise _key_error(exc) from None
     ctx.announce_settings()
     note = ""
@@ -223,8 +224,8 @@ async def set_api_key(call: Call) -> Any:
     return wire.unstructure(status)
 
 
-def _key_error(exc: wire.InvalidParams) -> wire.InvalidParams:
-    return wire.InvalidParams(
+def _key_error(exc: InvalidInput) -> InvalidInput:
+    return InvalidInput(
         [FieldError(path="arguments[0]", message=e.message) for e in exc.errors]
     )
 
@@ -240,7 +241,7 @@ async def _pick_model(call: Call) -> str | None:
     """Ask the user with window/showMessageRequest; None when the client cannot or they decline."""
     server, ctx = call.server, call.server.ctx
     if not client_supports(server, "window.show_message"):
-        raise wire.invalid("arguments[0]", 'is required: a model id such as "openai/gpt-4o"')
+        raise invalid("arguments[0]", 'is required: a model id such as "openai/gpt-4o"')
     current = ctx.settings.current.model_id
     choices = [current, *SUGGESTED_MODELS]
     try:
@@ -325,10 +326,10 @@ async def update_settings(call: Call) -> Any:
     ctx = call.server.ctx
     patch = call.arg(0)
     if not isinstance(patch, dict):
-        raise wire.invalid("arguments[0]", "must be an object: a partial settings document")
+        raise invalid("arguments[0]", "must be an object: a partial settings document")
     try:
         candidate = parse(merge(ctx.settings.persisted, patch, DEFAULTS))
-    except wire.InvalidParams as exc:
+    except InvalidInput as exc:
         raise rebase(exc, "arguments[0]") from None
     if (
         isinstance(patch.get("modelId"), str)
@@ -372,22 +373,16 @@ def install(server: OpenRouterLanguageServer, table: dict[str, Handler]) -> None
         server.command(name)(advertised)
 
     async def execute_command(params: lsp.ExecuteCommandParams) -> Any:
-        handler = table.get(params.command)
-        if handler is None:
-            raise wire.invalid("command", f"unknown command {params.command[:80]!r}")
-        arguments = params.arguments
-        if arguments is not None and not isinstance(arguments, (list, tuple)):
-            raise wire.invalid("arguments", "must be an array")
-        call = Call(server, list(arguments or []), params.work_done_token)
         try:
+            handler = table.get(params.command)
+            if handler is None:
+                raise invalid("command", f"unknown command {params.command[:80]!r}")
+            arguments = params.arguments
+            if arguments is not None and not isinstance(arguments, (list, tuple)):
+                raise invalid("arguments", "must be an array")
+            call = Call(server, list(arguments or []), params.work_done_token)
             return await handler(call)
-        except (JsonRpcException, asyncio.CancelledError):
-            raise
         except Exception as exc:
-            log.exception("Unexpected failure in command %s", params.command)
-            raise JsonRpcInternalError(
-                message=f"Internal error in {params.command} ({type(exc).__name__}); "
-                "see the server log."
-            ) from None
+            raise to_jsonrpc(exc, params.command) from None
 
     server.protocol.fm.builtin_features[lsp.WORKSPACE_EXECUTE_COMMAND] = execute_command

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import protocol, wire
+from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error
 from ..openrouter.client import get_json
-from ..openrouter.errors import UpstreamError, no_api_key_error
 from ..protocol import (
     AccountInfo,
     EmptyParams,
@@ -38,8 +38,8 @@ def parse_account(payload: object) -> AccountInfo:
     )
 
 
-def unknown_model(model_id: str, path: str = "modelId") -> wire.InvalidParams:
-    return wire.invalid(
+def unknown_model(model_id: str, path: str = "modelId") -> InvalidInput:
+    return invalid(
         path, f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones"
     )
 
@@ -48,7 +48,7 @@ async def check_model_id(ctx: ServerContext, model_id: str, path: str) -> None:
     """InvalidParams naming `path` when the catalogue in use does not list `model_id`."""
     wire.check_length(model_id, protocol.MAX_ID_LENGTH, path)
     if not model_id.strip():
-        raise wire.invalid(path, "must not be empty")
+        raise invalid(path, "must not be empty")
     if ctx.settings.current.provider != "openrouter":
         return  # an OpenAI-compatible server's models are not in OpenRouter's catalogue
     model = await ctx.catalogue.find_model(ctx.base_url(), ctx.api_key(), model_id)

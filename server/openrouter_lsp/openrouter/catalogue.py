@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import wire
+from ..errors import InvalidInput, UpstreamError, upstream_error
 from ..protocol import ModelInfo, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_json
-from .errors import UpstreamError
 from .models_parse import parse_endpoints, parse_models
 
 log = logging.getLogger(__name__)
@@ -99,8 +99,6 @@ def encode_models(payload: object, base_url: str) -> list[str]:
     try:
         return [_encode(m) for m in parse_models(payload)]
     except ValueError as exc:
-        from .errors import upstream_error
-
         raise upstream_error("bad_request", f"{base_url}/models: {exc}.") from None
 
 
@@ -199,7 +197,7 @@ class Catalogue:
             snapshot = CatalogueSnapshot(base_url, fragments, float(document["fetchedAt"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, wire.InvalidParams):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidInput):
             log.warning("Ignoring an unreadable model cache %s", path)
             return None
         self._snapshots[base_url] = snapshot
@@ -217,8 +215,6 @@ class Catalogue:
         try:
             providers = parse_endpoints(payload)
         except ValueError as exc:
-            from .errors import upstream_error
-
             raise upstream_error("bad_request", f"{base_url}{path}: {exc}.") from None
         self._endpoints[key] = (time.time(), providers)
         return providers

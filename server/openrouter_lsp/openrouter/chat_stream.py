@@ -23,16 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..errors import UpstreamError, upstream_error
 from ..protocol import ErrorKind
 from .client import CONNECT_TIMEOUT_S, http_client
-from .errors import (
-    UpstreamError,
-    error_body,
-    error_from_http,
-    error_from_payload,
-    error_from_transport,
-    upstream_error,
-)
+from .errors import error_body, error_from_http, error_from_payload, error_from_transport
 from .sse import DONE, MalformedStream, SSEDecoder
 
 if TYPE_CHECKING:

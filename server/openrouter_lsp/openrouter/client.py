@@ -62,7 +62,8 @@ async def get_json(base_url: str, path: str, api_key: str | None) -> object:
     """GET `{base_url}{path}` and its JSON body; UpstreamError on any failure."""
     import httpx
 
-    from .errors import error_from_http, error_from_transport, upstream_error
+    from ..errors import upstream_error
+    from .errors import error_from_http, error_from_transport
 
     url = base_url.rstrip("/") + path
     try:

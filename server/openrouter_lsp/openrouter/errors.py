@@ -14,57 +14,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pygls.exceptions import JsonRpcServerError
-
-from ..protocol import UPSTREAM_ERROR_CODE, ErrorKind, UpstreamErrorData
-
-
-class UpstreamError(JsonRpcServerError):
-    """JSON-RPC error -32001 whose `data` is an `UpstreamErrorData` (camelCase)."""
-
-    def __init__(self, detail: UpstreamErrorData) -> None:
-        super().__init__(  # type: ignore[no-untyped-call]
-            message=detail.message, code=UPSTREAM_ERROR_CODE, data=_data(detail)
-        )
-        self.detail = detail
-
-    @property
-    def kind(self) -> ErrorKind:
-        return self.detail.kind
-
-    def with_partial(self, partial: str | None) -> UpstreamError:
-        """The same error carrying the text streamed before it happened."""
-        if not partial:
-            return self
-        detail = UpstreamErrorData(
-            kind=self.detail.kind,
-            message=self.detail.message,
-            status=self.detail.status,
-            retry_after_seconds=self.detail.retry_after_seconds,
-            provider_name=self.detail.provider_name,
-            partial_content=partial,
-        )
-        return UpstreamError(detail)
-
-
-def _data(detail: UpstreamErrorData) -> dict[str, Any]:
-    from ..wire import unstructure
-
-    data: dict[str, Any] = unstructure(detail)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def upstream_error(kind: ErrorKind, message: str, **extra: Any) -> UpstreamError:
-    return UpstreamError(UpstreamErrorData(kind=kind, message=message, **extra))
-
-
-def no_api_key_error() -> UpstreamError:
-    return upstream_error(
-        "no_api_key",
-        "No API key is set. Get one at https://openrouter.ai/keys and set it with "
-        "openrouter/apiKey/set (or the OPENROUTER_API_KEY environment variable).",
-    )
-
+from ..errors import UpstreamError, upstream_error
+from ..protocol import ErrorKind
 
 # --- mapping -----------------------------------------------------------------------------------
 
