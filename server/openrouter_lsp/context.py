@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from . import protocol, wire
-from .protocol import SettingsView
+from .protocol import ProviderPin, SettingsView
 from .secrets import KeyStore
 from .settings import SettingsStore
 from .state_dir import state_dir
@@ -109,6 +109,11 @@ class ServerContext:
             prompt_caching=s.prompt_caching,
             api_key=self.keys.status(),
             effective_base_url=s.effective_base_url,
+            provider_pin=ProviderPin(
+                provider=s.routing.provider,
+                state="none" if s.routing.provider is None else "unchecked",
+                message=None,
+            ),
         )
 
     def sync_with_disk(self) -> None:

@@ -95,6 +95,23 @@ class ApiKeyStatus:
     source: KeySource | None = None
 
 
+PinState = Literal["none", "ok", "unchecked", "not_served"]
+
+
+@attrs.define
+class ProviderPin:
+    """The provider pinned for the current model and whether that model's endpoints serve it.
+
+    Pins are kept per model: switching models brings back the pin chosen for that model (or none).
+    """
+
+    provider: str | None  # the tag in force for `modelId`; None when nothing is pinned
+    # "none": no pin; "ok": the model's endpoints list it; "unchecked": endpoints not fetched yet;
+    # "not_served": the model's endpoints do not list it, so requests do not send it
+    state: PinState
+    message: str | None  # a sentence for the user when `state` is "not_served"
+
+
 @attrs.define
 class SettingsView:
     """The settings as a client shows them: the document plus the key's status."""
@@ -108,6 +125,7 @@ class SettingsView:
     prompt_caching: bool
     api_key: ApiKeyStatus
     effective_base_url: str
+    provider_pin: ProviderPin
 
 
 # --- params ------------------------------------------------------------------------------------
