@@ -237,30 +237,8 @@ async def test_progress_relay_coalesces_by_time() -> None:
 # --- cost fallback (the emulator always reports a cost, so this one is checked here) ------------
 
 
-class FakeCatalogue:
-    def __init__(self, models: dict[str, ModelInfo]) -> None:
-        self.models = models
-        self.asked: list[str] = []
-
-    async def find_model(self, base_url: str, api_key: str | None, model_id: str) -> Any:
-        self.asked.append(model_id)
-        return self.models.get(model_id)
-
-
-class FakeContext:
-    def __init__(self, settings: Settings, catalogue: FakeCatalogue) -> None:
-        self.settings = type("Store", (), {"current": settings})()
-        self.catalogue = catalogue
-
-    def api_key(self) -> str:
-        return "sk-or-v1-unit"
-
-    def base_url(self) -> str:
-        return "http://127.0.0.1:1/api/v1"
-
-
 async def test_cost_falls_back_to_the_catalogue_prices(monkeypatch: pytest.MonkeyPatch) -> None:
-    from openrouter_lsp.features import chat as chat_feature
+    from openrouter_lsp.core.chat import ChatContext, run_chat
     from openrouter_lsp.openrouter.chat_stream import ChatOutcome
 
     async def no_cost_stream(request: Any, on_delta: Any) -> ChatOutcome:
@@ -270,10 +248,22 @@ async def test_cost_falls_back_to_the_catalogue_prices(monkeypatch: pytest.Monke
 
     # chat imports its HTTP side on first use, so the stream is replaced where it lives.
     monkeypatch.setattr("openrouter_lsp.openrouter.chat_stream.stream_chat", no_cost_stream)
-    catalogue = FakeCatalogue({"m/x": model(None)})
-    ctx = FakeContext(Settings(provider="openai-compatible", model_id="m/x"), catalogue)
+    catalogue = {"m/x": model(None)}
+    asked: list[str] = []
+
+    async def find_model(model_id: str) -> ModelInfo | None:
+        asked.append(model_id)
+        return catalogue.get(model_id)
+
+    context = ChatContext(
+        settings=Settings(provider="openai-compatible", model_id="m/x"),
+        api_key="sk-or-v1-unit",
+        base_url="http://127.0.0.1:1/api/v1",
+        model=None,
+        find_model=find_model,
+    )
     params = ChatParams(messages=[ChatMessage("user", "hello")])
-    result = await chat_feature.run_chat(ctx, params, None)  # type: ignore[arg-type]
+    result = await run_chat(context, params, lambda _content, _reasoning: None)
     # The served id is unknown to the catalogue: the requested model's prices are used.
-    assert catalogue.asked == ["m/x-2024", "m/x"]
+    assert asked == ["m/x-2024", "m/x"]
     assert result.usage.cost_usd == pytest.approx((1000 * 1.0 + 10 * 2.0) / 1e6)

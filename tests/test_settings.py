@@ -208,10 +208,12 @@ async def test_two_servers_sharing_a_folder_never_corrupt_it(home: Path) -> None
     second = await start_session(home, server_env(home))
     try:
         sorts = ["price", "throughput", "latency", "default"]
+        models = ["openai/gpt-4o", "openai/gpt-4o-mini", "anthropic/claude-sonnet-4.5"]
         await asyncio.gather(
             *(
                 session.call(
-                    UPDATE, {"patch": {"routing": {"sort": sorts[i % 4]}, "modelId": f"m/{i}"}}
+                    UPDATE,
+                    {"patch": {"routing": {"sort": sorts[i % 4]}, "modelId": models[i % 3]}},
                 )
                 for i in range(40)
                 for session in (first, second)

@@ -1,23 +1,24 @@
-"""The services a running server shares: settings, key, catalogue, and announcing changes."""
+"""The LSP side of a running server: the core, and telling the editor about it.
+
+Holds the `Core` and connects its two outward events to LSP: a warning for the user becomes
+`window/showMessage` (held back until the client is initialized), a settings change becomes the
+`openrouter/settings/didChange` notification.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
 from . import protocol, wire
-from .protocol import ProviderPin, SettingsView
-from .secrets import KeyStore
-from .settings import SettingsStore
-from .state_dir import state_dir
+from .core.service import Core
+from .protocol import SettingsView
 
 if TYPE_CHECKING:
-    from .openrouter.catalogue import Catalogue
     from .server import OpenRouterLanguageServer
 
 log = logging.getLogger(__name__)
@@ -28,41 +29,8 @@ class ServerContext:
         self._server = server
         self._ready = False
         self._pending_warnings: list[str] = []
-        self._folder: Path | None = None
-        self._settings: SettingsStore | None = None
-        self._keys: KeyStore | None = None
-        self._catalogue: Catalogue | None = None
         self._initialized_hooks: list[Callable[[], Awaitable[None]]] = []
-
-    # State is opened on first use, not while the client waits for `initialize`.
-
-    @property
-    def folder(self) -> Path:
-        if self._folder is None:
-            self._folder = state_dir()
-        return self._folder
-
-    @property
-    def settings(self) -> SettingsStore:
-        if self._settings is None:
-            self._settings = SettingsStore(self.folder, warn=self.warn_user)
-        return self._settings
-
-    @property
-    def keys(self) -> KeyStore:
-        if self._keys is None:
-            self._keys = KeyStore(self.folder)
-        return self._keys
-
-    @property
-    def catalogue(self) -> Catalogue:
-        if self._catalogue is None:
-            from .openrouter.catalogue import Catalogue
-
-            self._catalogue = Catalogue(self.folder)
-        return self._catalogue
-
-    # --- user-facing messages ---
+        self.core = Core(warn=self.warn_user, settings_changed=self._notify_settings)
 
     def warn_user(self, message: str) -> None:
         """A warning for the person at the editor; held back until the client is initialized."""
@@ -74,12 +42,15 @@ class ServerContext:
             lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message)
         )
 
+    def _notify_settings(self, view: SettingsView) -> None:
+        self._server.protocol.notify(protocol.SETTINGS_DID_CHANGE, wire.unstructure(view))
+
     def add_initialized_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` once the client is initialized (after the held-back warnings)."""
         self._initialized_hooks.append(hook)
 
     async def on_initialized(self) -> None:
-        self.settings  # noqa: B018 - open the state now, so a corrupt file is reported at once
+        self.core.open_state()
         self._ready = True
         for message in self._pending_warnings:
             self.warn_user(message)
@@ -94,48 +65,6 @@ class ServerContext:
                 await hook()
             except Exception:
                 log.exception("An initialized hook failed")
-
-    # --- views and change announcements ---
-
-    def settings_view(self) -> SettingsView:
-        s = self.settings.current
-        return SettingsView(
-            provider=s.provider,
-            model_id=s.model_id,
-            use_custom_base_url=s.use_custom_base_url,
-            custom_base_url=s.custom_base_url,
-            middle_out_transform=s.middle_out_transform,
-            routing=s.routing,
-            prompt_caching=s.prompt_caching,
-            api_key=self.keys.status(),
-            effective_base_url=s.effective_base_url,
-            provider_pin=ProviderPin(
-                provider=s.routing.provider,
-                state="none" if s.routing.provider is None else "unchecked",
-                message=None,
-            ),
-        )
-
-    def sync_with_disk(self) -> None:
-        """Another server sharing the state folder (another editor window) may have changed the
-        settings or the key: take its change and tell this client too."""
-        if self._settings is None:
-            return  # not opened yet: the first use reads the latest
-        settings_changed = self.settings.reload_if_changed()
-        key_changed = self.keys.reload_if_changed()
-        if settings_changed or key_changed:
-            self.announce_settings()
-
-    def announce_settings(self) -> SettingsView:
-        view = self.settings_view()
-        self._server.protocol.notify(protocol.SETTINGS_DID_CHANGE, wire.unstructure(view))
-        return view
-
-    def api_key(self) -> str | None:
-        return self.keys.get()
-
-    def base_url(self) -> str:
-        return self.settings.current.effective_base_url
 
     async def close(self) -> None:
         from .openrouter.client import close_http_client

@@ -6,7 +6,7 @@ snake_case here and camelCase on the wire (`wire.py` holds the one converter tha
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -25,14 +25,44 @@ CHAT = "openrouter/chat"
 # JSON-RPC error codes beyond the standard ones.
 UPSTREAM_ERROR_CODE = -32001
 
-# --- limits (SPEC §3) --------------------------------------------------------------------------
+# --- limits ------------------------------------------------------------------------------------
+# Declared once, on the fields below (`limited`): `wire.py` enforces them and `schema_gen.py`
+# publishes them in `schemas/` (`tests/test_limits.py` checks both against the real server).
 
 MAX_ID_LENGTH = 256
 MAX_URL_LENGTH = 2048
 MAX_API_KEY_LENGTH = 1024
 MAX_QUERY_LENGTH = 256
-MAX_MESSAGE_CHARS = 4_000_000  # ~1M tokens: above every context window in the catalogue
+MAX_STRING_CHARS = 4_000_000  # ~1M tokens: above every context window in the catalogue
 MAX_MESSAGES = 10_000
+MAX_COMPLETION_TOKENS = 2_000_000  # above every model's completion limit in the catalogue
+
+LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
+
+
+def limited(
+    default: Any = attrs.NOTHING,
+    *,
+    max_length: int | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    min_items: int | None = None,
+    max_items: int | None = None,
+) -> Any:
+    """An attrs field whose limits the server enforces and the schemas state.
+
+    Limits apply to the field's non-null value; every string without a `max_length` of its own
+    is capped at `MAX_STRING_CHARS`.
+    """
+    keywords = {
+        "maxLength": max_length,
+        "minimum": minimum,
+        "maximum": maximum,
+        "minItems": min_items,
+        "maxItems": max_items,
+    }
+    metadata = {LIMITS: {k: v for k, v in keywords.items() if v is not None}}
+    return attrs.field(default=default, metadata=metadata)
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_MODEL_ID = "anthropic/claude-sonnet-4.5"
@@ -64,19 +94,20 @@ class RoutingSettings:
     """How OpenRouter picks the provider that serves a request."""
 
     sort: RoutingSort = "default"
-    provider: str | None = None  # an endpoint tag from models/endpoints; overrides `sort`
+    # An endpoint tag from models/endpoints, pinned for the current model; overrides `sort`.
+    provider: str | None = limited(None, max_length=MAX_ID_LENGTH)
     allow_fallbacks: bool = True
     data_policy: DataPolicy = "default"
 
 
 @attrs.define
 class Settings:
-    """The persisted settings document (SPEC §3)."""
+    """The settings document: what a user chooses."""
 
     provider: ProviderKind = "openrouter"
-    model_id: str = DEFAULT_MODEL_ID
+    model_id: str = limited(DEFAULT_MODEL_ID, max_length=MAX_ID_LENGTH)
     use_custom_base_url: bool = False
-    custom_base_url: str = ""
+    custom_base_url: str = limited("", max_length=MAX_URL_LENGTH)
     middle_out_transform: bool = False
     routing: RoutingSettings = attrs.Factory(RoutingSettings)
     prompt_caching: bool = True
@@ -143,18 +174,18 @@ class SettingsUpdateParams:
 
 @attrs.define
 class ApiKeySetParams:
-    api_key: str
+    api_key: str = limited(max_length=MAX_API_KEY_LENGTH)
 
 
 @attrs.define
 class ModelsListParams:
     refresh: bool = False
-    query: str | None = None
+    query: str | None = limited(None, max_length=MAX_QUERY_LENGTH)
 
 
 @attrs.define
 class ModelsEndpointsParams:
-    model_id: str
+    model_id: str = limited(max_length=MAX_ID_LENGTH)
 
 
 @attrs.define
@@ -165,12 +196,12 @@ class ChatMessage:
 
 @attrs.define
 class ChatParams:
-    messages: list[ChatMessage]
-    model_id: str | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
-    conversation_id: str | None = None
-    partial_result_token: str | int | None = None
+    messages: list[ChatMessage] = limited(min_items=1, max_items=MAX_MESSAGES)
+    model_id: str | None = limited(None, max_length=MAX_ID_LENGTH)
+    max_tokens: int | None = limited(None, minimum=1, maximum=MAX_COMPLETION_TOKENS)
+    temperature: float | None = limited(None, minimum=0, maximum=2)
+    conversation_id: str | None = limited(None, max_length=MAX_ID_LENGTH)
+    partial_result_token: str | int | None = limited(None, max_length=MAX_ID_LENGTH)
 
 
 # --- results -----------------------------------------------------------------------------------

@@ -23,22 +23,10 @@ from .wire import to_camel
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://github.com/openrouter-lsp/openrouter-lsp/schemas/"
 
-# Length limits the server enforces, stated in the schemas so clients can check early.
-_MAX_LENGTHS: dict[tuple[type, str], int] = {
-    (protocol.Settings, "model_id"): protocol.MAX_ID_LENGTH,
-    (protocol.Settings, "custom_base_url"): protocol.MAX_URL_LENGTH,
-    (protocol.RoutingSettings, "provider"): protocol.MAX_ID_LENGTH,
-    (protocol.ApiKeySetParams, "api_key"): protocol.MAX_API_KEY_LENGTH,
-    (protocol.ModelsListParams, "query"): protocol.MAX_QUERY_LENGTH,
-    (protocol.ModelsEndpointsParams, "model_id"): protocol.MAX_ID_LENGTH,
-    (protocol.ChatParams, "model_id"): protocol.MAX_ID_LENGTH,
-    (protocol.ChatMessage, "content"): protocol.MAX_MESSAGE_CHARS,
-}
-
-
 class _Builder:
-    def __init__(self, *, all_required: bool = False) -> None:
+    def __init__(self, *, all_required: bool = False, state_limits: bool = True) -> None:
         self.defs: dict[str, Any] = {}
+        self.state_limits = state_limits  # inputs state the limits the server enforces
         # Results always carry every field, defaults included: say so, so that generated
         # client types need no optional checks.
         self.all_required = all_required
@@ -83,8 +71,8 @@ class _Builder:
         for field in attrs.fields(cls):
             name = to_camel(field.name)
             schema = self.type_schema(hints[field.name])
-            if (limit := _MAX_LENGTHS.get((cls, field.name))) is not None:
-                schema = {**schema, "maxLength": limit}
+            if self.state_limits:
+                schema = {**schema, **_limits(hints[field.name], field)}
             if field.default is attrs.NOTHING or self.all_required:
                 required.append(name)
             elif not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
@@ -105,10 +93,27 @@ class _Builder:
             self.defs[cls.__name__] = self.object_schema(cls)
 
 
+def _limits(tp: Any, field: attrs.Attribute[Any]) -> dict[str, Any]:
+    """The field's declared limits (`protocol.limited`), plus the cap every string has."""
+    limits: dict[str, Any] = dict(field.metadata.get(protocol.LIMITS, {}))
+    is_union = get_origin(tp) in (typing.Union, types.UnionType)
+    if "maxLength" not in limits and (tp is str or (is_union and str in get_args(tp))):
+        limits["maxLength"] = protocol.MAX_STRING_CHARS
+    return limits
+
+
 def document(
-    cls: type, file_name: str, title: str, *, empty_params: bool = False, result: bool = False
+    cls: type,
+    file_name: str,
+    title: str,
+    *,
+    empty_params: bool = False,
+    result: bool = False,
+    output: bool = False,
 ) -> dict[str, Any]:
-    builder = _Builder(all_required=result)
+    """`result`: a method's result (every field always present); `output`: anything the server
+    sends (no input limits stated)."""
+    builder = _Builder(all_required=result, state_limits=not (result or output))
     if empty_params:
         root: dict[str, Any] = {
             "description": "No params: `{}`, `null`, absent params and `[]` are accepted.",
@@ -142,8 +147,10 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     for method, cls in protocol.NOTIFICATIONS.items():
         name = f"{file_stem(method)}.params.schema.json"
         out[name] = document(cls, name, f"{method} notification params", result=True)
-    extra = {
-        "settings.schema.json": (protocol.Settings, "The persisted settings document"),
+    out["settings.schema.json"] = document(
+        protocol.Settings, "settings.schema.json", "The persisted settings document"
+    )
+    outputs = {
         "openrouter.chat.progress.schema.json": (
             protocol.ChatProgress,
             "$/progress value on an openrouter/chat partialResultToken",
@@ -157,8 +164,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
             "data of JSON-RPC error -32602 (invalid params)",
         ),
     }
-    for name, (cls, title) in extra.items():
-        out[name] = document(cls, name, title)
+    for name, (cls, title) in outputs.items():
+        out[name] = document(cls, name, title, output=True)
     return out
 
 

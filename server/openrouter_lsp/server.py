@@ -99,11 +99,7 @@ class OpenRouterLanguageServer(LanguageServer):
         def register(handler: Callable[[P], Awaitable[Any] | Any]) -> None:
             async def handle(raw_params: Any) -> Any:
                 try:
-                    self.ctx.sync_with_disk()
                     params = wire.structure(raw_params, params_type)
-                except Exception as exc:
-                    raise to_jsonrpc(exc, name) from None
-                try:
                     result = handler(params)
                     if inspect.isawaitable(result):
                         result = await result

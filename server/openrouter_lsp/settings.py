@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import protocol, wire
+from . import wire
+from .core.model_ids import model_id_problem
 from .errors import InvalidInput
 from .protocol import FieldError, Settings
 from .state_dir import file_signature, locked, write_atomic
@@ -67,36 +68,28 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
-def _id_problem(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if any(ch.isspace() or ord(ch) < 32 for ch in value):
-        return "must not contain spaces or control characters"
-    return None
-
-
 def validate(settings: Settings) -> list[FieldError]:
+    """Rules beyond types and declared limits; one entry per bad field."""
     errors: list[FieldError] = []
 
     def check(path: str, problem: str | None) -> None:
         if problem:
             errors.append(FieldError(path=path, message=problem))
 
-    def check_length(path: str, value: str, limit: int) -> bool:
-        if len(value) > limit:
-            check(path, f"is too long ({len(value):,} characters; the limit is {limit:,})")
-            return False
-        return True
-
-    if check_length("modelId", settings.model_id, protocol.MAX_ID_LENGTH):
-        check("modelId", _id_problem(settings.model_id))
-    tag = settings.routing.provider
-    if tag is not None and check_length("routing.provider", tag, protocol.MAX_ID_LENGTH):
-        check("routing.provider", _id_problem(tag))
-    url_ok = check_length("customBaseUrl", settings.custom_base_url, protocol.MAX_URL_LENGTH)
-    if settings.use_custom_base_url and url_ok:
+    check("modelId", model_id_problem(settings.model_id))
+    if settings.routing.provider is not None:
+        check("routing.provider", tag_problem(settings.routing.provider))
+    if settings.use_custom_base_url:
         check("customBaseUrl", base_url_problem(settings.custom_base_url))
     return errors
+
+
+def tag_problem(tag: str) -> str | None:
+    if not tag.strip():
+        return "must not be empty; use null for no specific provider"
+    if any(ch.isspace() or ord(ch) < 32 for ch in tag):
+        return "must not contain spaces or control characters"
+    return None
 
 
 def merge(
@@ -176,9 +169,9 @@ class SettingsStore:
         )
         return dict(DEFAULTS)
 
-    @property
-    def persisted(self) -> dict[str, Any]:
-        return self._persisted
+    def preview(self, patch: dict[str, Any]) -> Settings:
+        """The settings `update(patch)` would save; InvalidInput naming every bad field."""
+        return parse(merge(self._persisted, patch, DEFAULTS))
 
     def _effective(self) -> Settings:
         document = merge(self._persisted, self._editor_overlay, DEFAULTS)

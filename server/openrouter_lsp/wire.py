@@ -7,9 +7,10 @@ the client sent it (`routing.sort`, `messages[2].role`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 import attrs
 import cattrs
@@ -50,9 +51,13 @@ def _describe(value: object) -> str:
 def _strict_str(value: object, _: type) -> str:
     if not isinstance(value, str):
         raise _FieldTypeError(f"expected a string, got {_describe(value)}")
-    if len(value) > protocol.MAX_MESSAGE_CHARS:
-        raise _FieldTypeError(f"is too long ({len(value):,} characters)")
+    if len(value) > protocol.MAX_STRING_CHARS:
+        raise _FieldTypeError(_too_long(value, protocol.MAX_STRING_CHARS))
     return value
+
+
+def _too_long(value: str, limit: int) -> str:
+    return f"is too long ({len(value):,} characters; the limit is {limit:,})"
 
 
 def _strict_bool(value: object, _: type) -> bool:
@@ -72,7 +77,31 @@ def _strict_int(value: object, _: type) -> int:
 def _strict_float(value: object, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _FieldTypeError(f"expected a number, got {_describe(value)}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise _FieldTypeError("must be a finite number")
+    return number
+
+
+def _limit_problem(value: object, limits: dict[str, Any]) -> str | None:
+    """Why `value` breaks the field's declared limits (`protocol.limited`), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str) and "maxLength" in limits and len(value) > limits["maxLength"]:
+        return _too_long(value, limits["maxLength"])
+    if isinstance(value, list):
+        if len(value) < limits.get("minItems", 0):
+            return f"must contain at least {limits['minItems']:,} item(s)"
+        if len(value) > limits.get("maxItems", len(value)):
+            return f"has too many items ({len(value):,}; the limit is {limits['maxItems']:,})"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = limits.get("minimum", -math.inf), limits.get("maximum", math.inf)
+        if not low <= value <= high:
+            return f"must be between {low:,} and {high:,}, got {value}"
+    return None
 
 
 def _literal_hook(value: object, literal: Any) -> object:
@@ -129,8 +158,26 @@ def _make_converter() -> cattrs.Converter:
 
     converter.register_structure_hook_factory(_is_list, structure_list)
 
+    def limited_hook(field_type: Any, limits: dict[str, Any]) -> Callable[[Any, type], Any]:
+        def structure(value: object, _: type) -> Any:
+            result = converter.structure(value, field_type)
+            if (problem := _limit_problem(result, limits)) is not None:
+                raise _FieldTypeError(problem)
+            return result
+
+        return structure
+
     def structure_attrs(cls: type) -> Callable[[Any, type], Any]:
-        renames = {a.name: override(rename=to_camel(a.name)) for a in attrs.fields(cls)}
+        hints = get_type_hints(cls)
+        renames = {
+            a.name: override(
+                rename=to_camel(a.name),
+                struct_hook=limited_hook(hints[a.name], a.metadata[protocol.LIMITS])
+                if protocol.LIMITS in a.metadata
+                else None,
+            )
+            for a in attrs.fields(cls)
+        }
         inner: Callable[[Any, type], Any] = make_dict_structure_fn(
             cls,
             converter,

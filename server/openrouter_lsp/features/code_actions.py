@@ -18,7 +18,6 @@ from lsprotocol import types as lsp
 from .. import protocol, wire
 from ..errors import invalid
 from ..protocol import ChatMessage, ChatParams
-from .chat import run_chat
 from .commands import Call, Handler, WorkDone, answer
 from .editor import client_supports
 
@@ -145,7 +144,7 @@ async def rewrite_selection(call: Call) -> Any:
     ]
     async with WorkDone(server, title, call.work_done_token) as work:
         work.report("Waiting for the model…", force=True)
-        result = await run_chat(server.ctx, ChatParams(messages=messages), work.on_chat_delta)
+        result = await server.ctx.core.chat(ChatParams(messages=messages), work.on_chat_delta)
     uri = selection.document.uri
     current = server.workspace.text_documents.get(uri)
     if current is None or current.version != selection.version:

@@ -24,11 +24,8 @@ from .. import protocol, wire
 from ..errors import InvalidInput, invalid
 from ..lsp_errors import to_jsonrpc
 from ..protocol import ChatMessage, ChatParams, FieldError
-from ..settings import DEFAULTS, merge, parse
 from ..state_dir import write_atomic
-from .chat import run_chat
 from .editor import client_supports
-from .models import check_model_id
 
 if TYPE_CHECKING:
     from ..server import OpenRouterLanguageServer
@@ -86,17 +83,7 @@ class Call:
         try:
             return wire.structure(self.arg(index), cls)
         except InvalidInput as exc:
-            raise rebase(exc, f"arguments[{index}]") from None
-
-
-def rebase(exc: InvalidInput, prefix: str) -> InvalidInput:
-    """The same errors with paths under `prefix` (`apiKey` -> `arguments[0]`)."""
-    return InvalidInput(
-        [
-            FieldError(path=prefix + (f".{e.path}" if e.path else ""), message=e.message)
-            for e in exc.errors
-        ]
-    )
+            raise exc.under(f"arguments[{index}]") from None
 
 
 class WorkDone:
@@ -144,9 +131,10 @@ class WorkDone:
             self.token, lsp.WorkDoneProgressReport(message=message)
         )
 
-    def on_chat_delta(self, value: dict[str, str]) -> None:
+    def on_chat_delta(self, content: str | None, _reasoning: str | None) -> None:
         """A chat increment: report the characters so far and the tail of the latest line."""
-        content = value.get("content", "")
+        if not content:
+            return
         self._chars += len(content)
         tail = content.strip().rsplit("\n", 1)[-1][-60:]
         self.report(f"{self._chars:,} characters… {tail}")
@@ -175,7 +163,7 @@ def _slug(text: str) -> str:
 
 async def show_answer(server: OpenRouterLanguageServer, title: str, content: str) -> str:
     """Write the answer as Markdown in the state folder and show it; returns the file's URI."""
-    folder = server.ctx.folder / ANSWERS_DIR
+    folder = server.ctx.core.folder / ANSWERS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}-{_slug(title)}.md"
     write_atomic(path, f"# {title}\n\n{content}\n".encode(), 0o600)
@@ -201,7 +189,7 @@ async def answer(call: Call, title: str, messages: list[ChatMessage]) -> dict[st
     server = call.server
     async with WorkDone(server, title, call.work_done_token) as work:
         work.report("Waiting for the model…", force=True)
-        result = await run_chat(server.ctx, ChatParams(messages=messages), work.on_chat_delta)
+        result = await server.ctx.core.chat(ChatParams(messages=messages), work.on_chat_delta)
     uri = await show_answer(server, title, result.content)
     return {**wire.unstructure(result), "uri": uri}
 
@@ -211,12 +199,10 @@ async def answer(call: Call, title: str, messages: list[ChatMessage]) -> dict[st
 
 async def set_api_key(call: Call) -> Any:
     raw = call.string(0, "the OpenRouter API key", protocol.MAX_API_KEY_LENGTH)
-    ctx = call.server.ctx
     try:
-        status = ctx.keys.set(raw)
+        status = call.server.ctx.core.set_api_key(raw)
     except InvalidInput as exc:
-        raise _key_error(exc) from None
-    ctx.announce_settings()
+        raise _for_argument(exc, "apiKey") from None
     note = ""
     if status.source == "env":
         note = " OPENROUTER_API_KEY is set in the environment and is used instead."
@@ -224,28 +210,21 @@ async def set_api_key(call: Call) -> Any:
     return wire.unstructure(status)
 
 
-def _key_error(exc: InvalidInput) -> InvalidInput:
-    return InvalidInput(
-        [FieldError(path="arguments[0]", message=e.message) for e in exc.errors]
-    )
-
-
 async def clear_api_key(call: Call) -> Any:
-    status = call.server.ctx.keys.clear()
-    call.server.ctx.announce_settings()
+    status = call.server.ctx.core.clear_api_key()
     _info(call.server, "OpenRouter: API key removed.")
     return wire.unstructure(status)
 
 
 async def _pick_model(call: Call) -> str | None:
     """Ask the user with window/showMessageRequest; None when the client cannot or they decline."""
-    server, ctx = call.server, call.server.ctx
+    server, core = call.server, call.server.ctx.core
     if not client_supports(server, "window.show_message"):
         raise invalid("arguments[0]", 'is required: a model id such as "openai/gpt-4o"')
-    current = ctx.settings.current.model_id
+    current = core.get_settings().model_id
     choices = [current, *SUGGESTED_MODELS]
     try:
-        snapshot, _ = await ctx.catalogue.get(ctx.base_url(), ctx.api_key())
+        snapshot, _ = await core.catalogue_snapshot()
         known = snapshot.by_id
         choices = [c for c in choices if c in known] or list(snapshot.ids)
     except Exception as exc:
@@ -262,21 +241,30 @@ async def _pick_model(call: Call) -> str | None:
 
 
 async def choose_model(call: Call) -> Any:
-    ctx = call.server.ctx
+    core = call.server.ctx.core
     model_id = call.string(0, "a model id") if call.arg(0) is not None else await _pick_model(call)
     if model_id is None:
-        return wire.unstructure(ctx.settings_view())
-    await check_model_id(ctx, model_id, "arguments[0]")
-    ctx.settings.update({"modelId": model_id})
-    view = ctx.announce_settings()
+        return wire.unstructure(core.get_settings())
+    try:
+        view = await core.update_settings({"modelId": model_id})
+    except InvalidInput as exc:
+        raise _for_argument(exc, "modelId") from None
     _info(call.server, f"OpenRouter: model set to {model_id}.")
     return wire.unstructure(view)
 
 
+def _for_argument(exc: InvalidInput, path: str) -> InvalidInput:
+    """Errors about `path` of the core's input, named as `arguments[0]` (the value itself)."""
+    return InvalidInput(
+        [FieldError(path="arguments[0]" if e.path == path else e.path, message=e.message)
+         for e in exc.errors]
+    )
+
+
 async def refresh_models(call: Call) -> Any:
-    ctx = call.server.ctx
+    core = call.server.ctx.core
     async with WorkDone(call.server, "OpenRouter: refreshing models", call.work_done_token):
-        snapshot, stale = await ctx.catalogue.get(ctx.base_url(), ctx.api_key(), refresh=True)
+        snapshot, stale = await core.catalogue_snapshot(refresh=True)
     ids = list(snapshot.ids)
     state = "the refresh failed; this is the last good list" if stale else "up to date"
     _info(call.server, f"OpenRouter: {len(ids)} models ({state}).")
@@ -289,7 +277,7 @@ async def refresh_models(call: Call) -> Any:
 
 
 async def ask(call: Call) -> Any:
-    question = call.string(0, "the question to ask", protocol.MAX_MESSAGE_CHARS)
+    question = call.string(0, "the question to ask", protocol.MAX_STRING_CHARS)
     title = "OpenRouter: " + " ".join(question.split())[:60]
     return await answer(
         call,
@@ -316,28 +304,20 @@ def settings_summary(view: protocol.SettingsView) -> str:
 
 
 async def show_settings(call: Call) -> Any:
-    view = call.server.ctx.settings_view()
+    view = call.server.ctx.core.get_settings()
     _info(call.server, settings_summary(view))
     return wire.unstructure(view)
 
 
 async def update_settings(call: Call) -> Any:
     """The explicit (user-initiated) way to change any setting, the base URL included."""
-    ctx = call.server.ctx
     patch = call.arg(0)
     if not isinstance(patch, dict):
         raise invalid("arguments[0]", "must be an object: a partial settings document")
     try:
-        candidate = parse(merge(ctx.settings.persisted, patch, DEFAULTS))
+        view = await call.server.ctx.core.update_settings(patch)
     except InvalidInput as exc:
-        raise rebase(exc, "arguments[0]") from None
-    if (
-        isinstance(patch.get("modelId"), str)
-        and candidate.model_id != ctx.settings.current.model_id
-    ):
-        await check_model_id(ctx, candidate.model_id, "arguments[0].modelId")
-    ctx.settings.update(patch)
-    view = ctx.announce_settings()
+        raise exc.under("arguments[0]") from None
     _info(call.server, settings_summary(view))
     return wire.unstructure(view)
 

@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 from pygls.capabilities import get_capability
 
-from .. import wire
-
 if TYPE_CHECKING:
     from ..server import OpenRouterLanguageServer
 
@@ -58,6 +56,7 @@ class EditorConfiguration:
     def __init__(self, server: OpenRouterLanguageServer) -> None:
         self._server = server
         self._ctx = server.ctx
+        self._core = server.ctx.core
         self._init_options: dict[str, Any] = {}
         self._pulled: dict[str, Any] = {}
         self._told: set[str] = set()
@@ -122,9 +121,8 @@ class EditorConfiguration:
                 "never read from editor or workspace settings. Use the openrouter.setApiKey "
                 "command, openrouter/apiKey/set or the OPENROUTER_API_KEY environment variable."
             )
-        before = wire.unstructure(self._ctx.settings.current)
         try:
-            errors = self._ctx.settings.set_editor_overlay(overlay)
+            errors = self._core.apply_editor_configuration(overlay)
         except Exception:
             log.exception("Applying the editor configuration failed")
             self.tell_once("OpenRouter: the editor configuration could not be applied; ignored.")
@@ -141,8 +139,6 @@ class EditorConfiguration:
                 self.tell_once(
                     f"OpenRouter: the editor setting `{error.path}` {error.message}; ignored."
                 )
-        if wire.unstructure(self._ctx.settings.current) != before:
-            self._ctx.announce_settings()
 
 
 def register(server: OpenRouterLanguageServer) -> None:

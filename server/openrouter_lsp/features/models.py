@@ -1,12 +1,10 @@
-"""`openrouter/models/list`, `openrouter/models/endpoints` and `openrouter/account/get`."""
+"""`openrouter/models/list`, `openrouter/models/endpoints`, `openrouter/account/get`: adapters."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .. import protocol, wire
-from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error
-from ..openrouter.client import get_json
 from ..protocol import (
     AccountInfo,
     EmptyParams,
@@ -16,81 +14,20 @@ from ..protocol import (
 )
 
 if TYPE_CHECKING:
-    from ..context import ServerContext
     from ..server import OpenRouterLanguageServer
 
 
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def parse_account(payload: object) -> AccountInfo:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    data = data if isinstance(data, dict) else {}
-    label = data.get("label")
-    free = data.get("is_free_tier")
-    return AccountInfo(
-        label=label if isinstance(label, str) else None,
-        limit=_number(data.get("limit")),
-        usage=_number(data.get("usage")),
-        limit_remaining=_number(data.get("limit_remaining")),
-        is_free_tier=free if isinstance(free, bool) else None,
-    )
-
-
-def unknown_model(model_id: str, path: str = "modelId") -> InvalidInput:
-    return invalid(
-        path, f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones"
-    )
-
-
-async def check_model_id(ctx: ServerContext, model_id: str, path: str) -> None:
-    """InvalidParams naming `path` when the catalogue in use does not list `model_id`."""
-    wire.check_length(model_id, protocol.MAX_ID_LENGTH, path)
-    if not model_id.strip():
-        raise invalid(path, "must not be empty")
-    if ctx.settings.current.provider != "openrouter":
-        return  # an OpenAI-compatible server's models are not in OpenRouter's catalogue
-    model = await ctx.catalogue.find_model(ctx.base_url(), ctx.api_key(), model_id)
-    snapshot = ctx.catalogue.cached(ctx.base_url())
-    if model is None and snapshot is not None:
-        raise unknown_model(model_id, path)
-
-
 def register(server: OpenRouterLanguageServer) -> None:
-    ctx = server.ctx
+    core = server.ctx.core
 
     @server.custom_method(protocol.MODELS_LIST, ModelsListParams)
     async def list_models(params: ModelsListParams) -> wire.RawJson:
-        wire.check_length(params.query, protocol.MAX_QUERY_LENGTH, "query")
-        snapshot, stale = await ctx.catalogue.get(
-            ctx.base_url(), ctx.api_key(), refresh=params.refresh
-        )
-        query = params.query.strip() if params.query else None
-        return wire.RawJson(snapshot.models_json(query, stale))
+        return wire.RawJson(await core.list_models(refresh=params.refresh, query=params.query))
 
     @server.custom_method(protocol.MODELS_ENDPOINTS, ModelsEndpointsParams)
     async def list_endpoints(params: ModelsEndpointsParams) -> ModelsEndpointsResult:
-        await check_model_id(ctx, params.model_id, "modelId")
-        try:
-            providers = await ctx.catalogue.endpoints(
-                ctx.base_url(), ctx.api_key(), params.model_id
-            )
-        except UpstreamError as exc:
-            if exc.detail.status == 404:
-                raise unknown_model(params.model_id) from None
-            raise
-        return ModelsEndpointsResult(model_id=params.model_id, providers=providers)
+        return await core.model_endpoints(params.model_id)
 
     @server.custom_method(protocol.ACCOUNT_GET, EmptyParams)
     async def get_account(_: EmptyParams) -> AccountInfo:
-        key = ctx.api_key()
-        if not key:
-            raise no_api_key_error()
-        try:
-            payload = await get_json(ctx.base_url(), "/key", key)
-        except UpstreamError as exc:
-            if exc.detail.status != 404:
-                raise
-            payload = await get_json(ctx.base_url(), "/auth/key", key)  # older deployments
-        return parse_account(payload)
+        return await core.account()

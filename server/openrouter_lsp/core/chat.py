@@ -1,0 +1,113 @@
+"""A chat: params -> effective settings -> request body -> stream -> `ChatResult`.
+
+`Core.chat` calls `run_chat` with the settings, key and model it resolved; this module turns them
+into one request (`openrouter/request_body.py`), streams it (`openrouter/chat_stream.py`) and
+prices the result (`openrouter/cost.py`, else the catalogue's prices).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+from ..errors import invalid, upstream_error
+from ..protocol import MAX_STRING_CHARS, ChatParams, ChatResult, ChatUsage, ModelInfo, Settings
+from ..settings import base_url_problem
+
+log = logging.getLogger(__name__)
+
+OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
+FindModel = Callable[[str], Awaitable[ModelInfo | None]]
+
+
+@attrs.define
+class ChatContext:
+    """What a chat runs with, resolved by the core before it starts."""
+
+    settings: Settings
+    api_key: str | None
+    base_url: str
+    model: ModelInfo | None  # the requested model's catalogue entry, when known
+    find_model: FindModel  # catalogue lookups (prices of the model that actually served)
+
+
+def check_total_size(params: ChatParams) -> None:
+    """Per-field limits are on the wire types; this one spans every message."""
+    total = sum(len(message.content) for message in params.messages)
+    if total > MAX_STRING_CHARS:
+        raise invalid(
+            "messages",
+            f"is too long in total ({total:,} characters; the limit is {MAX_STRING_CHARS:,})",
+        )
+
+
+_sound_base_urls: set[str] = set()
+
+
+def check_base_url(base_url: str) -> None:
+    """Settings validate the base URL when saved; checked again (once per URL) before the key
+    goes anywhere."""
+    if base_url in _sound_base_urls:
+        return
+    if problem := base_url_problem(base_url):
+        raise upstream_error("bad_request", f"The custom base URL {problem}.")
+    _sound_base_urls.add(base_url)
+
+
+def _service(settings: Settings, base_url: str) -> str:
+    if settings.provider == "openrouter":
+        return "OpenRouter"
+    return f"The server at {base_url}"
+
+
+async def run_chat(context: ChatContext, params: ChatParams, on_delta: OnDelta) -> ChatResult:
+    # The HTTP side loads with the first chat, not while the editor waits for `initialize`.
+    from ..openrouter.chat_stream import ChatRequest, stream_chat
+    from ..openrouter.cost import usage_from_stream
+    from ..openrouter.request_body import build_body, build_headers, model_id_for
+
+    settings = context.settings
+    if settings.use_custom_base_url:
+        check_base_url(context.base_url)
+    request = ChatRequest(
+        url=f"{context.base_url}/chat/completions",
+        headers=build_headers(settings, context.api_key),
+        body=build_body(settings, params, context.model),
+        base_url=context.base_url,
+        service=_service(settings, context.base_url),
+    )
+    outcome = await stream_chat(request, on_delta)
+    usage = usage_from_stream(outcome.usage)
+    if usage.cost_usd is None and usage.prompt_tokens is not None:
+        usage.cost_usd = await _cost_from_catalogue(
+            context, usage, [outcome.model, model_id_for(settings, params)]
+        )
+    return ChatResult(
+        content=outcome.content,
+        reasoning=outcome.reasoning,
+        finish_reason=outcome.finish_reason,
+        model=outcome.model,
+        provider=outcome.provider,
+        generation_id=outcome.generation_id,
+        usage=usage,
+    )
+
+
+async def _cost_from_catalogue(
+    context: ChatContext, usage: ChatUsage, candidates: list[str | None]
+) -> float | None:
+    """The stream gave no cost: price the tokens with the serving (else requested) model."""
+    from ..openrouter.cost import cost_from_prices
+
+    known = context.model
+    for model_id in dict.fromkeys(c for c in candidates if c):
+        model = known if known is not None and known.id == model_id else None
+        if model is None:
+            model = await context.find_model(model_id)
+        if model is not None:
+            cost = cost_from_prices(usage, model.pricing)
+            if cost is not None:
+                return cost
+    return None

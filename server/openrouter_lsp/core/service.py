@@ -1,0 +1,260 @@
+"""`Core`: the operations every entry point shares — settings, key, catalogue, account, chat.
+
+Each public operation first takes any change another server process sharing the state folder
+(another editor window) made to the settings or the key, so every entry point sees the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UpstreamError, no_api_key_error
+from ..protocol import (
+    AccountInfo,
+    ApiKeyStatus,
+    ChatParams,
+    ChatResult,
+    FieldError,
+    ModelInfo,
+    ModelsEndpointsResult,
+    ProviderPin,
+    SettingsView,
+)
+from ..secrets import KeyStore
+from ..settings import SettingsStore
+from ..state_dir import state_dir
+from . import chat as chat_flow
+from .model_ids import check_syntax, unknown_model
+
+if TYPE_CHECKING:
+    from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
+
+log = logging.getLogger(__name__)
+
+
+def _ignore_delta(_content: str | None, _reasoning: str | None) -> None:
+    return None
+
+
+class Core:
+    def __init__(
+        self,
+        *,
+        warn: Callable[[str], None],
+        settings_changed: Callable[[SettingsView], None],
+    ) -> None:
+        """`warn`: a message for the user; `settings_changed`: the new view after any change."""
+        self._warn = warn
+        self._settings_changed = settings_changed
+        self._folder: Path | None = None
+        self._settings: SettingsStore | None = None
+        self._keys: KeyStore | None = None
+        self._catalogue: Catalogue | None = None
+
+    # --- state, opened on first use (not while the editor waits for `initialize`) ---
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = state_dir()
+        return self._folder
+
+    @property
+    def settings(self) -> SettingsStore:
+        if self._settings is None:
+            self._settings = SettingsStore(self.folder, warn=self._warn)
+        return self._settings
+
+    @property
+    def keys(self) -> KeyStore:
+        if self._keys is None:
+            self._keys = KeyStore(self.folder)
+        return self._keys
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            from ..openrouter.catalogue import Catalogue
+
+            self._catalogue = Catalogue(self.folder)
+        return self._catalogue
+
+    def open_state(self) -> None:
+        """Open the state now, so that a corrupt file is reported at once."""
+        self.settings  # noqa: B018
+
+    def sync_with_disk(self) -> None:
+        """Take a change another server sharing the state folder made, and announce it."""
+        if self._settings is None:
+            return  # not opened yet: the first use reads the latest
+        settings_changed = self.settings.reload_if_changed()
+        key_changed = self.keys.reload_if_changed()
+        if settings_changed or key_changed:
+            self._announce()
+
+    def _announce(self) -> SettingsView:
+        view = self.settings_view()
+        self._settings_changed(view)
+        return view
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.current.effective_base_url
+
+    # --- settings ---
+
+    def settings_view(self) -> SettingsView:
+        s = self.settings.current
+        return SettingsView(
+            provider=s.provider,
+            model_id=s.model_id,
+            use_custom_base_url=s.use_custom_base_url,
+            custom_base_url=s.custom_base_url,
+            middle_out_transform=s.middle_out_transform,
+            routing=s.routing,
+            prompt_caching=s.prompt_caching,
+            api_key=self.keys.status(),
+            effective_base_url=s.effective_base_url,
+            provider_pin=ProviderPin(
+                provider=s.routing.provider,
+                state="none" if s.routing.provider is None else "unchecked",
+                message=None,
+            ),
+        )
+
+    def get_settings(self) -> SettingsView:
+        self.sync_with_disk()
+        return self.settings_view()
+
+    async def update_settings(self, patch: dict[str, Any]) -> SettingsView:
+        """Merge `patch` (paths relative to it), validate the whole result, check a new model id
+        against the catalogue of the base URL it will be used with, persist, announce."""
+        self.sync_with_disk()
+        candidate = self.settings.preview(patch)
+        if "modelId" in patch and candidate.model_id != self.settings.current.model_id:
+            await self._require_known_model(
+                candidate.model_id, "modelId", candidate.effective_base_url, candidate.provider
+            )
+        self.settings.update(patch)
+        return self._announce()
+
+    def apply_editor_configuration(self, overlay: dict[str, Any]) -> list[FieldError]:
+        """This session's editor configuration; invalid fields are returned and skipped."""
+        before = self.settings.current
+        errors = self.settings.set_editor_overlay(overlay)
+        if self.settings.current != before:
+            self._announce()
+        return errors
+
+    # --- the API key ---
+
+    def set_api_key(self, raw_key: str) -> ApiKeyStatus:
+        """Store the key; InvalidInput paths are relative to the key (`""`)."""
+        self.sync_with_disk()
+        status = self.keys.set(raw_key)
+        self._announce()
+        return status
+
+    def clear_api_key(self) -> ApiKeyStatus:
+        self.sync_with_disk()
+        status = self.keys.clear()
+        self._announce()
+        return status
+
+    def api_key(self) -> str | None:
+        return self.keys.get()
+
+    # --- catalogue and account ---
+
+    async def catalogue_snapshot(self, *, refresh: bool = False) -> tuple[CatalogueSnapshot, bool]:
+        """The catalogue of the base URL in use, and whether it is stale (the refresh failed)."""
+        self.sync_with_disk()
+        return await self.catalogue.get(self.base_url, self.api_key(), refresh=refresh)
+
+    async def list_models(self, *, refresh: bool = False, query: str | None = None) -> str:
+        """`models/list`'s result as JSON text (pre-encoded: the catalogue is large)."""
+        snapshot, stale = await self.catalogue_snapshot(refresh=refresh)
+        query = query.strip() if query else None
+        return snapshot.models_json(query or None, stale)
+
+    async def model_endpoints(self, model_id: str) -> ModelsEndpointsResult:
+        self.sync_with_disk()
+        await self._require_known_model(
+            model_id, "modelId", self.base_url, self.settings.current.provider
+        )
+        try:
+            providers = await self.catalogue.endpoints(self.base_url, self.api_key(), model_id)
+        except UpstreamError as exc:
+            if exc.detail.status == 404:
+                raise unknown_model(model_id) from None
+            raise
+        return ModelsEndpointsResult(model_id=model_id, providers=providers)
+
+    async def account(self) -> AccountInfo:
+        from ..openrouter.account import fetch_account
+
+        self.sync_with_disk()
+        key = self.api_key()
+        if not key:
+            raise no_api_key_error()
+        return await fetch_account(self.base_url, key)
+
+    async def find_model(self, model_id: str, base_url: str | None = None) -> ModelInfo | None:
+        """The catalogue's entry for `model_id`, or None; a catalogue failure is never an error
+        here (the caller decides)."""
+        try:
+            return await self.catalogue.find_model(
+                base_url or self.base_url, self.api_key(), model_id
+            )
+        except Exception as exc:
+            log.warning("Model lookup for %s failed (%s)", model_id, type(exc).__name__)
+            return None
+
+    async def _require_known_model(
+        self, model_id: str, path: str, base_url: str, provider: str
+    ) -> ModelInfo | None:
+        """The one model-id rule: valid syntax, and listed by OpenRouter's catalogue for that
+        base URL when the catalogue can be had (an OpenAI-compatible server's models are not in
+        it; an unreachable catalogue refuses nothing)."""
+        check_syntax(model_id, path)
+        if provider != "openrouter":
+            return None
+        model = await self.find_model(model_id, base_url)
+        if model is None and self.catalogue.cached(base_url) is not None:
+            raise unknown_model(model_id, path)
+        return model
+
+    # --- chat ---
+
+    async def chat(
+        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+    ) -> ChatResult:
+        self.sync_with_disk()
+        chat_flow.check_total_size(params)
+        settings = self.settings.current
+        api_key = self.api_key()
+        # Local OpenAI-compatible servers often need no key; OpenRouter always does.
+        if not api_key and settings.provider == "openrouter":
+            raise no_api_key_error()
+        base_url = settings.effective_base_url
+        model: ModelInfo | None = None
+        if params.model_id is not None:
+            model = await self._require_known_model(
+                params.model_id, "modelId", base_url, settings.provider
+            )
+        elif settings.provider == "openrouter":
+            # Cache breakpoints depend on the model's cache-write price, and the cost falls back
+            # to its prices (answered from memory once the catalogue is known).
+            model = await self.find_model(settings.model_id, base_url)
+        context = chat_flow.ChatContext(
+            settings=settings,
+            api_key=api_key,
+            base_url=base_url,
+            model=model,
+            find_model=lambda model_id: self.find_model(model_id, base_url),
+        )
+        return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+
