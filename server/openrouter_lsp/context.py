@@ -51,7 +51,7 @@ class ServerContext:
     @property
     def keys(self) -> KeyStore:
         if self._keys is None:
-            self._keys = KeyStore(self.folder)
+            self._keys = KeyStore(self.folder, warn=self.warn_user)
         return self._keys
 
     @property
