@@ -100,6 +100,22 @@ async def test_an_unusable_settings_file_is_moved_aside_once_and_defaults_used(
     assert json.loads(settings.read_text())["routing"]["sort"] == "price"
 
 
+async def test_an_empty_settings_file_is_no_settings_not_a_broken_one(tmp_path: Path) -> None:
+    """An editor saving in place truncates first: a read in between must not quarantine it."""
+    home = tmp_path / "state"
+    home.mkdir()
+    (home / "settings.json").write_bytes(b"\n")
+    session = await start_session(home, server_env(home))
+    try:
+        view = await session.call(GET)
+        await session.call(GET)
+    finally:
+        await stop_session(session)
+    assert view["routing"]["sort"] == "default"
+    assert quarantined(home, "settings.json") == []
+    assert session.client.messages == []
+
+
 async def test_a_file_edited_into_invalid_json_while_running_is_kept_not_overwritten(
     lsp: LspSession,
 ) -> None:

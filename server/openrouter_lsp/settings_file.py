@@ -95,7 +95,11 @@ class SettingsFile:
         except UnusableFile as problem:
             self._seen = problem.signature
             raise
-        return None if raw is None else self._decode(raw)
+        if raw is None or not raw.strip():
+            # Empty is no settings, not a broken file: an editor saving in place truncates the
+            # file before it writes, and a read in between must not quarantine the user's save.
+            return None
+        return self._decode(raw)
 
     def _decode(self, raw: bytes) -> Document:
         def unusable(reason: str) -> UnusableFile:
