@@ -17,6 +17,7 @@ from filelock import FileLock
 from tests.conftest import LspSession, server_env, start_session, stop_session, write_settings
 
 from openrouter_lsp.openrouter.catalogue import cache_path
+from openrouter_lsp.state_dir import move_aside
 
 GET = "openrouter/settings/get"
 UPDATE = "openrouter/settings/update"
@@ -255,3 +256,13 @@ async def test_a_write_waits_for_the_folder_lock_held_by_another_process(
     view = await update
     assert view["promptCaching"] is False
     assert json.loads(settings.read_text())["promptCaching"] is False
+
+
+def test_two_quarantines_in_the_same_second_keep_both_files(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    asides = []
+    for content in ("first", "second", "third"):
+        path.write_text(content)
+        asides.append(move_aside(path))
+    assert len({a.name for a in asides}) == 3
+    assert [a.read_text() for a in asides] == ["first", "second", "third"]
