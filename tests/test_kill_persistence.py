@@ -21,7 +21,6 @@ import pytest
 from tests.conftest import server_env
 
 from openrouter_lsp.lsp_client import StdioLspClient
-from openrouter_lsp.settings import DEFAULTS, merge, parse
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -37,10 +36,22 @@ def temp_files(home: Path) -> list[Path]:
 
 
 def settings_on_disk(home: Path) -> dict[str, Any]:
-    """The settings file, which must be whole JSON that the server itself accepts."""
-    document = merge(DEFAULTS, json.loads((home / "settings.json").read_text()), DEFAULTS)
-    parse(document)
+    """The settings file, which must be whole JSON (the server's next start checks the rest: it
+    would move aside a file it cannot use)."""
+    document = json.loads((home / "settings.json").read_text())
+    assert isinstance(document, dict)
     return document
+
+
+def routing(document: dict[str, Any], field: str) -> Any:
+    return document.get("routing", {}).get(field, {"sort": "default"}.get(field))
+
+
+def assert_opened_cleanly(home: Path, view: dict[str, Any]) -> None:
+    """What the server shows once it has opened the state folder after a kill."""
+    assert temp_files(home) == []
+    assert list(home.glob("*.corrupt-*")) == [], "the server found a file it could not use"
+    assert view["routing"]["sort"] == routing(settings_on_disk(home), "sort")
 
 
 def key_on_disk(home: Path) -> str | None:
@@ -92,9 +103,7 @@ async def test_kill_9_during_writes_never_tears_a_file_nor_leaves_a_temp_file(
     for round_number in range(ROUNDS):
         client = await start(home)
         # Opening the state (first request) sweeps what the previous kill left.
-        view = await client.request(GET, {})
-        assert temp_files(home) == [], f"round {round_number}"
-        assert view["routing"]["sort"] == settings_on_disk(home)["routing"]["sort"]
+        assert_opened_cleanly(home, await client.request(GET, {}))
 
         requests, pins, keys = fire_writes(client, rng, round_number)
         await asyncio.sleep(rng.uniform(0.0, 0.25))
@@ -107,23 +116,22 @@ async def test_kill_9_during_writes_never_tears_a_file_nor_leaves_a_temp_file(
         left = temp_files(home)
         counts["rounds that left temp files"] += bool(left)
         for path in left:
-            counts[f"temp files of {path.name.split('.')[1]}"] += 1
-        settings = settings_on_disk(home)  # whole and valid: the old version or a new one
+            target = path.name.rsplit(".", 3)[0][1:]  # .<target>.<pid>.<random>.tmp
+            counts[f"temp files of {'the model cache' if path.parent != home else target}"] += 1
+        settings = settings_on_disk(home)  # whole: the old version or one of the new ones
         assert settings["customBaseUrl"] == base_url
-        assert settings["routing"]["provider"] in {pin_on_disk} | pins
-        pin_on_disk = settings["routing"]["provider"]
-        assert key_on_disk(home) in {key} | keys
+        assert routing(settings, "provider") in {pin_on_disk} | pins, f"round {round_number}"
+        pin_on_disk = routing(settings, "provider")
+        assert key_on_disk(home) in {key} | keys, f"round {round_number}"
         key = key_on_disk(home)
-        assert not list(home.glob("*.corrupt-*")), "nothing may have been found torn"
 
     client = await start(home)
     try:
         view = await client.request(GET, {})
-        assert temp_files(home) == []
+        assert_opened_cleanly(home, view)
         models = await client.request("openrouter/models/list", {})
     finally:
         await client.close()
-    assert view["routing"]["sort"] == settings_on_disk(home)["routing"]["sort"]
     assert view["apiKey"]["isSet"] is (key is not None)
     assert key is None or view["apiKey"]["hint"].endswith(key[-4:])
     assert len(models["models"]) > 100
