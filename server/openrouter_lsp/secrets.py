@@ -10,19 +10,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import protocol, wire
 from .errors import invalid
+from .key_file import KeyFile
 from .logging_setup import register_secret
 from .protocol import ApiKeyStatus, KeySource
-from .state_dir import file_signature, locked, write_atomic
+from .state_dir import locked
 
 log = logging.getLogger(__name__)
 
 ENV_KEY = "OPENROUTER_API_KEY"
-KEY_FILE = "api-key"
 KEYRING_SERVICE = "openrouter-lsp"
 KEYRING_USER = "api-key"
 
@@ -114,13 +115,12 @@ class _Keyring:
 
 
 class KeyStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, warn: Callable[[str], None]) -> None:
         self._folder = folder
-        self._file = folder / KEY_FILE
+        self._file = KeyFile(folder, warn, check=clean_key)
         self._keyring = _Keyring()
         self._cached: tuple[str, KeySource] | None = None
         self._loaded = False
-        self._seen = file_signature(self._file)
 
     def _resolve(self) -> tuple[str, KeySource] | None:
         env_value = os.environ.get(ENV_KEY, "").strip()
@@ -137,10 +137,7 @@ class KeyStore:
         from_keyring = self._keyring.get()
         if from_keyring:
             return from_keyring, "keyring"
-        try:
-            value = self._file.read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
+        value = self._file.read()
         return (value, "file") if value else None
 
     def get(self) -> str | None:
@@ -159,34 +156,26 @@ class KeyStore:
         key = clean_key(raw_key)
         with locked(self._folder):
             if self._keyring.set(key):
-                self._remove_file()
+                self._file.remove()
                 self._cached = (key, "keyring")
             else:
-                write_atomic(self._file, key.encode("utf-8"), 0o600)
+                self._file.write(key)
                 self._cached = (key, "file")
-            self._seen = file_signature(self._file)
         self._loaded = True
         return self.status()
 
     def clear(self) -> ApiKeyStatus:
         with locked(self._folder):
             self._keyring.delete()
-            self._remove_file()
-            self._seen = file_signature(self._file)
+            self._file.erase_all_copies()
         self._cached = None
         self._loaded = True
         return self.status()
 
     def reload_if_changed(self) -> bool:
         """Forget the cached key when another process sharing the folder changed the key file."""
-        signature = file_signature(self._file)
-        if signature == self._seen:
+        if not self._file.changed():
             return False
-        self._seen = signature
         previous = self._cached if self._loaded else None
         self._loaded = False
         return self._resolve() != previous
-
-    def _remove_file(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._file.unlink()

@@ -12,11 +12,8 @@ Precedence, lowest first (the one place it is written down):
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import json
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +23,10 @@ from . import wire
 from .core.model_ids import model_id_problem
 from .errors import InvalidInput
 from .protocol import FieldError, Settings
-from .state_dir import file_signature, locked, write_atomic
+from .settings_file import SettingsFile
 
 log = logging.getLogger(__name__)
 
-SETTINGS_FILE = "settings.json"
 # Editor configuration may not choose where requests (and so the key) go.
 EDITOR_FORBIDDEN_FIELDS = frozenset({"useCustomBaseUrl", "customBaseUrl"})
 
@@ -121,53 +117,34 @@ def parse(document: dict[str, Any]) -> Settings:
 DEFAULTS: dict[str, Any] = wire.unstructure(Settings())
 
 
+def _complete(document: dict[str, Any]) -> dict[str, Any]:
+    """A document read from disk, completed with defaults and validated (InvalidInput if not)."""
+    completed = merge(DEFAULTS, document, DEFAULTS)
+    parse(completed)
+    return completed
+
+
 class SettingsStore:
     """The persisted settings plus this session's editor overlay."""
 
     def __init__(self, folder: Path, warn: Callable[[str], None]) -> None:
-        self._folder = folder
-        self._path = folder / SETTINGS_FILE
-        self._warn = warn
+        self._file = SettingsFile(folder, warn, validate=_complete)
         self._persisted: dict[str, Any] = self._load()
-        self._seen = file_signature(self._path)
         self._editor_overlay: dict[str, Any] = {}
         self.current: Settings = self._effective()
 
     def reload_if_changed(self) -> bool:
         """Pick up a file another server process (another editor window) wrote; True if it did."""
-        signature = file_signature(self._path)
-        if signature == self._seen:
+        if not self._file.changed():
             return False
-        self._seen = signature
-        self._persisted = self._read_for_update()
+        self._persisted = self._load()
         previous, self.current = self.current, self._effective()
         return self.current != previous
 
     def _load(self) -> dict[str, Any]:
-        try:
-            raw = self._path.read_bytes()
-        except FileNotFoundError:
-            return dict(DEFAULTS)
-        try:
-            document = json.loads(raw)
-            if not isinstance(document, dict):
-                raise ValueError("the settings file does not hold a JSON object")
-            merged = merge(DEFAULTS, document, DEFAULTS)
-            parse(merged)
-            return merged
-        except (ValueError, InvalidInput) as exc:
-            return self._set_aside(exc)
-
-    def _set_aside(self, problem: Exception) -> dict[str, Any]:
-        aside = self._path.with_name(f"{SETTINGS_FILE}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        with contextlib.suppress(OSError):
-            self._path.replace(aside)
-        reason = problem.message if isinstance(problem, InvalidInput) else str(problem)
-        self._warn(
-            f"The settings file {self._path} could not be read ({reason[:200]}); "
-            f"it was moved to {aside.name} and default settings are in use."
-        )
-        return dict(DEFAULTS)
+        # An unusable file has been moved aside (and the user told): defaults are in force.
+        document = self._file.read()
+        return document if document is not None else dict(DEFAULTS)
 
     def preview(self, patch: dict[str, Any]) -> Settings:
         """The settings `update(patch)` would save; InvalidInput naming every bad field."""
@@ -182,30 +159,19 @@ class SettingsStore:
 
     def update(self, patch: dict[str, Any]) -> Settings:
         """Merge, validate the whole result, persist; nothing changes when anything is invalid."""
-        with locked(self._folder):
-            on_disk = self._read_for_update()
-            candidate = merge(on_disk, patch, DEFAULTS)
+
+        def apply(on_disk: dict[str, Any] | None) -> dict[str, Any]:
+            # The latest on disk: another process sharing the folder may have written.
+            candidate = merge(on_disk if on_disk is not None else DEFAULTS, patch, DEFAULTS)
             parse(candidate)
-            write_atomic(self._path, json.dumps(candidate, indent=2).encode() + b"\n", 0o600)
-            self._seen = file_signature(self._path)
-        self._persisted = candidate
+            return candidate
+
+        self._persisted = self._file.update(apply)
         # An explicit update wins over the editor's value for the fields it names.
         for key in patch:
             self._editor_overlay.pop(key, None)
         self.current = self._effective()
         return self.current
-
-    def _read_for_update(self) -> dict[str, Any]:
-        """The latest persisted document: another process sharing the folder may have written."""
-        try:
-            document = json.loads(self._path.read_bytes())
-            merged = merge(DEFAULTS, document, DEFAULTS) if isinstance(document, dict) else None
-            if merged is not None:
-                parse(merged)
-                return merged
-        except (OSError, ValueError, InvalidInput):
-            pass
-        return self._persisted
 
     def set_editor_overlay(self, overlay: dict[str, Any]) -> list[FieldError]:
         """Apply editor configuration for this session; invalid fields are reported and skipped."""

@@ -71,7 +71,7 @@ class Core:
     @property
     def keys(self) -> KeyStore:
         if self._keys is None:
-            self._keys = KeyStore(self.folder)
+            self._keys = KeyStore(self.folder, warn=self._warn)
         return self._keys
 
     @property

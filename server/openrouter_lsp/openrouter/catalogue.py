@@ -197,7 +197,9 @@ class Catalogue:
             snapshot = CatalogueSnapshot(base_url, fragments, float(document["fetchedAt"]))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidInput):
+        except (
+            OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, InvalidInput
+        ):
             log.warning("Ignoring an unreadable model cache %s", path)
             return None
         self._snapshots[base_url] = snapshot
