@@ -111,6 +111,9 @@ class Settings:
     middle_out_transform: bool = False
     routing: RoutingSettings = attrs.Factory(RoutingSettings)
     prompt_caching: bool = True
+    # The provider pinned per model ({modelId: tag}); kept by the server: `routing.provider`
+    # is the pin of `modelId` (see settings_layers.py).
+    provider_pins: dict[str, str] = attrs.Factory(dict)
 
     @property
     def effective_base_url(self) -> str:

@@ -1,13 +1,8 @@
-"""The settings document: validation, merge of partial updates, and persistence.
+"""The settings: validation, the merge of a partial update, and the store that resolves the
+layers (defaults, file, editor configuration, explicit updates) into the settings in force.
 
-Precedence, lowest first (the one place it is written down):
-1. built-in defaults (`protocol.Settings`);
-2. the persisted document in the state folder (`settings.json`);
-3. editor configuration (`initializationOptions`, then `workspace/configuration` section
-   `openrouter`) for this session only — never `useCustomBaseUrl`/`customBaseUrl`, which, like the
-   key, only the explicit methods can change, so a cloned repository cannot redirect the key;
-4. `openrouter/settings/update`, which persists and also wins over editor configuration for the
-   fields it names until the editor configuration changes again.
+The order of the layers, the `null` rule and provider pins are written down once, in
+`settings_layers.py`; the file's I/O is `settings_file.py`.
 """
 
 from __future__ import annotations
@@ -24,11 +19,20 @@ from .core.model_ids import model_id_problem
 from .errors import InvalidInput
 from .protocol import FieldError, Settings
 from .settings_file import SettingsFile
+from .settings_layers import (
+    EDITOR_FORBIDDEN,
+    PIN_PATH,
+    PINS_FIELD,
+    FieldPath,
+    Leaves,
+    document_of,
+    leaves,
+    nulled,
+)
 
 log = logging.getLogger(__name__)
 
-# Editor configuration may not choose where requests (and so the key) go.
-EDITOR_FORBIDDEN_FIELDS = frozenset({"useCustomBaseUrl", "customBaseUrl"})
+MAX_PINS = 1_000  # provider pins kept (one per model the user pinned); the oldest go first
 
 
 def is_loopback_host(host: str) -> bool:
@@ -75,6 +79,10 @@ def validate(settings: Settings) -> list[FieldError]:
     check("modelId", model_id_problem(settings.model_id))
     if settings.routing.provider is not None:
         check("routing.provider", tag_problem(settings.routing.provider))
+    if len(settings.provider_pins) > MAX_PINS:
+        check("providerPins", f"has more than {MAX_PINS:,} entries")
+    for model_id, tag in list(settings.provider_pins.items())[:MAX_PINS]:
+        check(f"providerPins.{model_id[:80]}", model_id_problem(model_id) or tag_problem(tag))
     if settings.use_custom_base_url:
         check("customBaseUrl", base_url_problem(settings.custom_base_url))
     return errors
@@ -91,11 +99,12 @@ def tag_problem(tag: str) -> str | None:
 def merge(
     current: dict[str, Any], patch: dict[str, Any], defaults: dict[str, Any]
 ) -> dict[str, Any]:
-    """`patch` merged into `current`: objects recursively, `null` resets a field to its default."""
+    """`patch` merged into the whole document `current`: objects recursively, `null` resets a
+    field to its default (the file's side of the `null` rule in settings_layers.py)."""
     merged = dict(current)
     for key, value in patch.items():
         if key not in defaults:
-            continue  # unknown fields are ignored (SPEC §4)
+            continue  # unknown fields are ignored: a newer client must not break this server
         if value is None:
             merged[key] = defaults[key]
         elif isinstance(value, dict) and isinstance(defaults[key], dict):
@@ -118,79 +127,129 @@ DEFAULTS: dict[str, Any] = wire.unstructure(Settings())
 
 
 def _complete(document: dict[str, Any]) -> dict[str, Any]:
-    """A document read from disk, completed with defaults and validated (InvalidInput if not)."""
+    """A document read from disk: completed with defaults and validated (InvalidInput if not).
+
+    A file written before pins were per model keeps its `routing.provider` as its model's pin.
+    """
     completed = merge(DEFAULTS, document, DEFAULTS)
+    pins = document.get(PINS_FIELD)
+    completed[PINS_FIELD] = dict(pins) if isinstance(pins, dict) else {}
+    routing = document.get("routing")
+    legacy_pin = routing.get("provider") if isinstance(routing, dict) else None
+    if isinstance(legacy_pin, str):
+        completed[PINS_FIELD].setdefault(completed["modelId"], legacy_pin)
     parse(completed)
+    completed["routing"]["provider"] = None  # the file keeps pins per model only
     return completed
 
 
 class SettingsStore:
-    """The persisted settings plus this session's editor overlay."""
+    """The settings in force: the file, this session's editor layers and explicit updates."""
 
     def __init__(self, folder: Path, warn: Callable[[str], None]) -> None:
         self._file = SettingsFile(folder, warn, validate=_complete)
         self._persisted: dict[str, Any] = self._load()
-        self._editor_overlay: dict[str, Any] = {}
-        self.current: Settings = self._effective()
+        self._initialization: Leaves = {}  # layer 3
+        self._workspace: Leaves = {}  # layer 4
+        self._explicit: set[FieldPath] = set()  # layer 5: paths whose file value wins
+        self.current: Settings = self._resolve(self._persisted, self._explicit)
 
     def reload_if_changed(self) -> bool:
         """Pick up a file another server process (another editor window) wrote; True if it did."""
         if not self._file.changed():
             return False
         self._persisted = self._load()
-        previous, self.current = self.current, self._effective()
+        previous, self.current = self.current, self._resolve(self._persisted, self._explicit)
         return self.current != previous
 
     def _load(self) -> dict[str, Any]:
         # An unusable file has been moved aside (and the user told): defaults are in force.
         document = self._file.read()
-        return document if document is not None else dict(DEFAULTS)
+        return document if document is not None else _complete({})
+
+    def _document(self, persisted: dict[str, Any], explicit: set[FieldPath]) -> dict[str, Any]:
+        """The layers as one document, pins aside."""
+        in_file = leaves(persisted, DEFAULTS)
+        explicit_layer = {path: in_file[path] for path in explicit if path in in_file}
+        return document_of(persisted, self._initialization, self._workspace, explicit_layer)
+
+    def _resolve(self, persisted: dict[str, Any], explicit: set[FieldPath]) -> Settings:
+        document = self._document(persisted, explicit)
+        editor_pinned = PIN_PATH in self._initialization or PIN_PATH in self._workspace
+        if PIN_PATH in explicit or not editor_pinned:
+            document["routing"]["provider"] = persisted[PINS_FIELD].get(document["modelId"])
+        return parse(document)
+
+    def _patched(
+        self, base: dict[str, Any], patch: dict[str, Any]
+    ) -> tuple[dict[str, Any], set[FieldPath], Settings]:
+        """The file document, explicit paths and settings in force after `patch`; InvalidInput
+        naming every bad field (nothing changes then)."""
+        candidate = merge(base, patch, DEFAULTS)
+        candidate[PINS_FIELD] = dict(base[PINS_FIELD])
+        parse(candidate)  # every field, the new pin included, before anything changes
+        set_now, reset = set(leaves(patch, DEFAULTS)), nulled(patch, DEFAULTS)
+        explicit = (self._explicit | set_now) - reset
+        if PIN_PATH in set_now or PIN_PATH in reset:
+            model_id = self._document(candidate, explicit)["modelId"]
+            pins = candidate[PINS_FIELD]
+            pins.pop(model_id, None)  # re-inserted last: the oldest pins go first past the cap
+            if (tag := candidate["routing"]["provider"]) is not None:
+                pins[model_id] = tag
+            candidate[PINS_FIELD] = dict(list(pins.items())[-MAX_PINS:])
+        candidate["routing"]["provider"] = None
+        return candidate, explicit, self._resolve(candidate, explicit)
 
     def preview(self, patch: dict[str, Any]) -> Settings:
-        """The settings `update(patch)` would save; InvalidInput naming every bad field."""
-        return parse(merge(self._persisted, patch, DEFAULTS))
-
-    def _effective(self) -> Settings:
-        document = merge(self._persisted, self._editor_overlay, DEFAULTS)
-        try:
-            return parse(document)
-        except InvalidInput:
-            return parse(self._persisted)  # the overlay was checked on the way in; be safe
+        """The settings in force after `update(patch)`; InvalidInput naming every bad field."""
+        return self._patched(self._persisted, patch)[2]
 
     def update(self, patch: dict[str, Any]) -> Settings:
-        """Merge, validate the whole result, persist; nothing changes when anything is invalid."""
+        """Merge into the latest file, validate the whole result, persist; nothing changes when
+        anything is invalid."""
+        outcome: list[tuple[set[FieldPath], Settings]] = []
 
         def apply(on_disk: dict[str, Any] | None) -> dict[str, Any]:
             # The latest on disk: another process sharing the folder may have written.
-            candidate = merge(on_disk if on_disk is not None else DEFAULTS, patch, DEFAULTS)
-            parse(candidate)
-            return candidate
+            document, explicit, settings = self._patched(on_disk or _complete({}), patch)
+            outcome.append((explicit, settings))
+            return document
 
         self._persisted = self._file.update(apply)
-        # An explicit update wins over the editor's value for the fields it names.
-        for key in patch:
-            self._editor_overlay.pop(key, None)
-        self.current = self._effective()
+        self._explicit, self.current = outcome[-1]
         return self.current
 
-    def set_editor_overlay(self, overlay: dict[str, Any]) -> list[FieldError]:
-        """Apply editor configuration for this session; invalid fields are reported and skipped."""
-        allowed = {k: v for k, v in overlay.items() if k not in EDITOR_FORBIDDEN_FIELDS}
-        errors: list[FieldError] = [
-            FieldError(path=k, message="can only be set with openrouter/settings/update")
-            for k in overlay
-            if k in EDITOR_FORBIDDEN_FIELDS and overlay[k] is not None
-        ]
-        accepted: dict[str, Any] = {}
-        for key, value in allowed.items():
-            if key not in DEFAULTS or value is None:
-                continue
-            trial = merge(merge(self._persisted, accepted, DEFAULTS), {key: value}, DEFAULTS)
-            try:
-                parse(trial)
-                accepted[key] = value
-            except InvalidInput as exc:
-                errors.extend(exc.errors)
-        self._editor_overlay = accepted
-        self.current = self._effective()
+    def set_editor_layers(
+        self, initialization: dict[str, Any], workspace: dict[str, Any]
+    ) -> list[FieldError]:
+        """This session's editor configuration (layers 3 and 4): each field is checked on its
+        own; invalid or forbidden ones are returned and skipped. A field whose editor value
+        changed takes over from an explicit update of that field."""
+        errors: list[FieldError] = []
+        accepted: list[Leaves] = []
+        for document in (initialization, workspace):
+            layer: Leaves = {}
+            for path, value in leaves(document, DEFAULTS).items():
+                name = ".".join(path)
+                if path in EDITOR_FORBIDDEN:
+                    errors.append(FieldError(name, "can only be set by an explicit update"))
+                    continue
+                try:
+                    parse(document_of(self._persisted, *accepted, layer, {path: value}))
+                except InvalidInput as exc:
+                    errors.extend(exc.errors)
+                    continue
+                layer[path] = value
+            accepted.append(layer)
+        new_initialization, new_workspace = accepted
+        before = (self._initialization, self._workspace)
+        changed = {
+            path
+            for path in {*new_initialization, *new_workspace, *before[0], *before[1]}
+            if (new_initialization.get(path), new_workspace.get(path))
+            != (before[0].get(path), before[1].get(path))
+        }
+        self._explicit -= changed
+        self._initialization, self._workspace = new_initialization, new_workspace
+        self.current = self._resolve(self._persisted, self._explicit)
         return errors

@@ -141,10 +141,14 @@ class Core:
         self.settings.update(patch)
         return self._announce()
 
-    def apply_editor_configuration(self, overlay: dict[str, Any]) -> list[FieldError]:
-        """This session's editor configuration; invalid fields are returned and skipped."""
+    def apply_editor_configuration(
+        self, initialization: dict[str, Any], workspace: dict[str, Any]
+    ) -> list[FieldError]:
+        """This session's editor configuration (`initializationOptions`, then the workspace
+        section); invalid fields are returned and skipped."""
+        self.sync_with_disk()
         before = self.settings.current
-        errors = self.settings.set_editor_overlay(overlay)
+        errors = self.settings.set_editor_layers(initialization, workspace)
         if self.settings.current != before:
             self._announce()
         return errors

@@ -37,19 +37,6 @@ def client_supports(server: OpenRouterLanguageServer, path: str) -> bool:
         return False
 
 
-def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """`top` over `base`, objects merged recursively; a `null` in `top` leaves `base`'s value."""
-    merged = dict(base)
-    for key, value in top.items():
-        if value is None:
-            continue
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 class EditorConfiguration:
     """The editor overlay of this session: where it comes from and when it is re-read."""
 
@@ -113,16 +100,20 @@ class EditorConfiguration:
         return self.section(value, "workspace configuration `openrouter`")
 
     def apply(self) -> None:
-        overlay = deep_merge(self._init_options, self._pulled)
-        for field in KEY_FIELDS & overlay.keys():
-            overlay.pop(field)
-            self.tell_once(
-                f"OpenRouter: `{field}` in the editor configuration was ignored: the API key is "
-                "never read from editor or workspace settings. Use the openrouter.setApiKey "
-                "command, openrouter/apiKey/set or the OPENROUTER_API_KEY environment variable."
-            )
+        layers = []
+        for layer in (self._init_options, self._pulled):
+            layer = dict(layer)
+            for field in KEY_FIELDS & layer.keys():
+                layer.pop(field)
+                self.tell_once(
+                    f"OpenRouter: `{field}` in the editor configuration was ignored: the API key "
+                    "is never read from editor or workspace settings. Use the openrouter.setApiKey"
+                    " command, openrouter/apiKey/set or the OPENROUTER_API_KEY environment "
+                    "variable."
+                )
+            layers.append(layer)
         try:
-            errors = self._core.apply_editor_configuration(overlay)
+            errors = self._core.apply_editor_configuration(*layers)
         except Exception:
             log.exception("Applying the editor configuration failed")
             self.tell_once("OpenRouter: the editor configuration could not be applied; ignored.")
