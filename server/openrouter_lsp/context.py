@@ -8,6 +8,7 @@ Holds the `Core` and connects its two outward events to LSP: a warning for the u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SETTLE_TIMEOUT_S = 15.0  # above the configuration pull's own timeout
+
 
 class ServerContext:
     def __init__(self, server: OpenRouterLanguageServer) -> None:
@@ -30,6 +33,9 @@ class ServerContext:
         self._ready = False
         self._pending_warnings: list[str] = []
         self._initialized_hooks: list[Callable[[], Awaitable[None]]] = []
+        # Set once the editor configuration has been read after `initialized`; requests wait
+        # for it so that none runs with half of the user's configuration.
+        self._settled: asyncio.Event | None = None
         self.core = Core(warn=self.warn_user, settings_changed=self._notify_settings)
 
     def warn_user(self, message: str) -> None:
@@ -49,7 +55,20 @@ class ServerContext:
         """Run `hook` once the client is initialized (after the held-back warnings)."""
         self._initialized_hooks.append(hook)
 
+    async def settled(self) -> None:
+        """Wait (bounded) until the editor configuration read after `initialized` is applied."""
+        if self._settled is not None and not self._settled.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), SETTLE_TIMEOUT_S)
+
     async def on_initialized(self) -> None:
+        self._settled = asyncio.Event()
+        try:
+            await self._run_initialized()
+        finally:
+            self._settled.set()
+
+    async def _run_initialized(self) -> None:
         self.core.open_state()
         self._ready = True
         for message in self._pending_warnings:

@@ -100,6 +100,7 @@ class OpenRouterLanguageServer(LanguageServer):
             async def handle(raw_params: Any) -> Any:
                 try:
                     params = wire.structure(raw_params, params_type)
+                    await self.ctx.settled()
                     result = handler(params)
                     if inspect.isawaitable(result):
                         result = await result

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ..errors import UpstreamError, no_api_key_error
 from ..protocol import (
     AccountInfo,
@@ -28,6 +30,7 @@ from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
 from .model_ids import check_syntax, unknown_model
+from .pins import named_for_pin, pin_status
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
@@ -118,12 +121,30 @@ class Core:
             prompt_caching=s.prompt_caching,
             api_key=self.keys.status(),
             effective_base_url=s.effective_base_url,
-            provider_pin=ProviderPin(
-                provider=s.routing.provider,
-                state="none" if s.routing.provider is None else "unchecked",
-                message=None,
-            ),
+            provider_pin=self._pin_status(),
         )
+
+    def _pin_status(self) -> ProviderPin:
+        s = self.settings.current
+        if s.routing.provider is None or s.provider != "openrouter":
+            return pin_status(None, s.model_id, None)
+        endpoints = self.catalogue.cached_endpoints(s.effective_base_url, s.model_id)
+        return pin_status(s.routing.provider, s.model_id, endpoints)
+
+    async def _check_pin(self, model_id: str, tag: str | None) -> ProviderPin:
+        """Whether `tag` serves `model_id`, fetching the model's endpoints when unknown (a
+        failure leaves it unchecked)."""
+        s = self.settings.current
+        if tag is None or s.provider != "openrouter":
+            return pin_status(None, model_id, None)
+        try:
+            endpoints = await self.catalogue.endpoints(
+                s.effective_base_url, self.api_key(), model_id
+            )
+        except UpstreamError as exc:
+            log.info("Endpoints of %s unavailable (%s)", model_id, exc.kind)
+            return pin_status(tag, model_id, None)
+        return pin_status(tag, model_id, endpoints)
 
     def get_settings(self) -> SettingsView:
         self.sync_with_disk()
@@ -138,7 +159,8 @@ class Core:
             await self._require_known_model(
                 candidate.model_id, "modelId", candidate.effective_base_url, candidate.provider
             )
-        self.settings.update(patch)
+        current = self.settings.update(patch)
+        await self._check_pin(current.model_id, current.routing.provider)
         return self._announce()
 
     def apply_editor_configuration(
@@ -253,6 +275,19 @@ class Core:
             # Cache breakpoints depend on the model's cache-write price, and the cost falls back
             # to its prices (answered from memory once the catalogue is known).
             model = await self.find_model(settings.model_id, base_url)
+        # A pin belongs to its model: a chat with another model uses that model's pin, and a
+        # pin the model's endpoints do not list is left out.
+        model_id = params.model_id or settings.model_id
+        pin = (
+            settings.routing.provider
+            if model_id == settings.model_id
+            else settings.provider_pins.get(model_id)
+        )
+        if pin is not None and (await self._check_pin(model_id, pin)).state == "not_served":
+            log.info("Leaving out the pin %s: %s does not serve it", pin, model_id)
+            pin = None
+        if pin != settings.routing.provider:
+            settings = attrs.evolve(settings, routing=attrs.evolve(settings.routing, provider=pin))
         context = chat_flow.ChatContext(
             settings=settings,
             api_key=api_key,
@@ -260,5 +295,10 @@ class Core:
             model=model,
             find_model=lambda model_id: self.find_model(model_id, base_url),
         )
-        return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+        try:
+            return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+        except UpstreamError as exc:
+            if pin is None:
+                raise
+            raise named_for_pin(exc, pin, model_id) from None
 

@@ -361,6 +361,7 @@ def install(server: OpenRouterLanguageServer, table: dict[str, Handler]) -> None
             if arguments is not None and not isinstance(arguments, (list, tuple)):
                 raise invalid("arguments", "must be an array")
             call = Call(server, list(arguments or []), params.work_done_token)
+            await server.ctx.settled()
             return await handler(call)
         except Exception as exc:
             raise to_jsonrpc(exc, params.command) from None

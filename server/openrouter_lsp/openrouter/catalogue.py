@@ -205,6 +205,11 @@ class Catalogue:
         self._snapshots[base_url] = snapshot
         return snapshot
 
+    def cached_endpoints(self, base_url: str, model_id: str) -> list[ProviderEndpoint] | None:
+        """The model's endpoints if fetched before (however long ago), without the network."""
+        cached = self._endpoints.get((base_url, model_id))
+        return cached[1] if cached else None
+
     async def endpoints(
         self, base_url: str, api_key: str | None, model_id: str
     ) -> list[ProviderEndpoint]:
