@@ -2,14 +2,15 @@
 
 Two server processes may share one state folder (two editor windows): every write is a temp file
 + fsync + rename, and the settings and key files are written only while holding the folder's
-lock (`filelock`: `flock` on Linux and macOS, `LockFileEx` on Windows), so readers see either the
-old file or the new one and writers never interleave. A writer killed mid-write leaves its temp
-file behind; `temp_files.sweep` removes it at the next start-up.
+lock (`filelock`: `flock` on Linux and macOS, the Windows file-locking API on Windows), so readers
+see either the old file or the new one and writers never interleave. A writer killed mid-write
+leaves its temp file behind; `temp_files.sweep` removes it at the next start-up.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .temp_files import sweep, temp_path
+
+log = logging.getLogger(__name__)
 
 ENV_HOME = "OPENROUTER_LSP_HOME"
 LOCK_FILE = ".lock"
@@ -40,7 +43,10 @@ def state_dir() -> Path:
 
         folder = Path(platformdirs.user_config_dir("openrouter-lsp"))
     folder.mkdir(parents=True, exist_ok=True)
-    sweep(folder, locked)
+    try:
+        sweep(folder, locked)
+    except OSError as exc:  # leftovers must not stop the server (say, a read-only folder)
+        log.warning("Could not remove the temp files in %s (%s)", folder, exc)
     return folder
 
 
