@@ -121,7 +121,7 @@ class EmulatorState:
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
         self.generations: dict[str, dict[str, Any]] = {}
-        self._visible_at: dict[str, float] = {}
+        self._ended_at: dict[str, float] = {}
         self.free_requests_today = 0
         self.cache_prefixes: set[tuple[str, str]] = set()
         self.total_usage = 0.0
@@ -168,14 +168,15 @@ class EmulatorState:
         with self.lock:
             gen_id = str(record["id"])
             self.generations[gen_id] = record
-            self._visible_at[gen_id] = time.monotonic() + self.config.generation_delay_seconds
+            self._ended_at[gen_id] = time.monotonic()
             self.total_usage += float(record.get("total_cost") or 0.0)
 
     def generation(self, gen_id: str) -> dict[str, Any] | None:
         """The generation's record once `/generation` may show it (None before, as a 404)."""
         with self.lock:
             found = self.generations.get(gen_id)
-            if found is None or time.monotonic() < self._visible_at.get(gen_id, 0.0):
+            ended = self._ended_at.get(gen_id, 0.0)
+            if found is None or time.monotonic() - ended < self.config.generation_delay_seconds:
                 return None
             return dict(found)
 
@@ -211,7 +212,7 @@ class EmulatorState:
             self.requests.clear()
             self.faults.clear()
             self.generations.clear()
-            self._visible_at.clear()
+            self._ended_at.clear()
             self.cache_prefixes.clear()
             self.total_usage = 0.0
             self.free_requests_today = 0
