@@ -110,6 +110,9 @@ def test_generation(spec: OpenApi, client: httpx.Client, emulator: EmulatorHandl
 @pytest.mark.parametrize("extra", [
     {},
     {"model": "deepseek/deepseek-r1", "reasoning": {"effort": "high"}},
+    {"model": "openai/gpt-5.4", "reasoning": {"effort": "high"}},
+    {"tools": [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}}]},
     {"model": "anthropic/claude-sonnet-4.5", "messages": [{"role": "user", "content": [
         {"type": "text", "text": "cache me " * 50, "cache_control": {"type": "ephemeral"}}]}]},
 ])
