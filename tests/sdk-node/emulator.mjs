@@ -29,6 +29,8 @@ export async function startEmulator() {
   const [program, ...args] = command();
   const child = spawn(program, [...args, "--port", "0", "--tokens-per-second", "0",
     "--api-key", KEY], { stdio: ["ignore", "pipe", "inherit"] });
+  // However the test file ends, the emulator does not outlive it.
+  process.once("exit", () => child.kill());
   const lines = createInterface({ input: child.stdout });
   const baseURL = await new Promise((resolve, reject) => {
     child.once("error", reject);
