@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
+from openrouter_lsp.emulator.state import MINIMAL
 
 KEY = "sk-or-v1-fake-emulator-test-key-1c96"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -31,6 +32,13 @@ def emulator(running: EmulatorHandle) -> Iterator[EmulatorHandle]:
 def client(emulator: EmulatorHandle) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emulator.base_url, timeout=10) as http:
         yield http
+
+
+def bare(emulator: EmulatorHandle) -> EmulatorHandle:
+    """The emulator without its realism (no comments, no role chunk, numeric stream error codes,
+    /generation at once): for tests about fault mechanics that count exact chunks."""
+    emulator.configure(**MINIMAL)
+    return emulator
 
 
 def chat_body(text: str = "Hello there", **extra: Any) -> dict[str, Any]:

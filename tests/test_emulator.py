@@ -82,10 +82,13 @@ def test_cli_prints_the_listening_line_and_serves() -> None:
 # -- catalogue --------------------------------------------------------------------------------
 
 def test_models_serves_the_snapshot_without_a_key(client: httpx.Client) -> None:
-    data = client.get("/models").json()["data"]
+    body = client.get("/models").json()
+    data = body["data"]
     snapshot = json.loads(DATA.joinpath("models-2026-06-16.json").read_text())["data"]
     text_models = [m for m in snapshot if "text" in m["architecture"]["output_modalities"]]
-    assert data == text_models
+    # The capture, plus the `reasoning` object the current API adds (test_emulator_realism).
+    assert [{k: v for k, v in m.items() if k != "reasoning"} for m in data] == text_models
+    assert body["total_count"] == len(text_models) and body["links"] == {"next": None}
     assert len(client.get("/models", params={"output_modalities": "all"}).json()["data"]) == 337
 
 
@@ -93,8 +96,10 @@ def test_models_filters(client: httpx.Client) -> None:
     tools = client.get("/models", params={"supported_parameters": "tools,reasoning"}).json()
     assert tools["data"]
     assert all({"tools", "reasoning"} <= set(m["supported_parameters"]) for m in tools["data"])
-    page = client.get("/models", params={"offset": 2, "limit": 3}).json()["data"]
+    paged = client.get("/models", params={"offset": 2, "limit": 3}).json()
+    page = paged["data"]
     assert [m["id"] for m in page] == [m["id"] for m in client.get("/models").json()["data"]][2:5]
+    assert paged["links"]["next"] == "/api/v1/models?offset=5&limit=3"
     images = client.get("/models", params={"output_modalities": "image"}).json()["data"]
     assert images and all("image" in m["architecture"]["output_modalities"] for m in images)
 
@@ -102,7 +107,12 @@ def test_models_filters(client: httpx.Client) -> None:
 def test_endpoints_real_sample_for_gpt_4o(client: httpx.Client) -> None:
     body = client.get("/models/openai/gpt-4o/endpoints").json()
     real = json.loads(DATA.joinpath("endpoints-openai-gpt-4o.json").read_text())
+    served = body["data"].pop("endpoints")
+    captured = real["data"].pop("endpoints")
     assert body == real
+    # Each captured endpoint, plus the fields the current API adds (captured values kept).
+    assert [{k: e[k] for k in c} for e, c in zip(served, captured, strict=True)] == captured
+    assert all(e["native_tools"] == {} and e["supports_diarization"] is False for e in served)
 
 
 def test_endpoints_synthesised_and_marked(client: httpx.Client) -> None:
@@ -166,7 +176,9 @@ def test_credits_follow_usage(client: httpx.Client) -> None:
     assert client.get("/credits", headers=AUTH).json()["data"]["total_usage"] == cost
 
 
-def test_generation_records_completed_chats(client: httpx.Client) -> None:
+def test_generation_records_completed_chats(client: httpx.Client,
+                                           emulator: EmulatorHandle) -> None:
+    emulator.configure(generation_delay_seconds=0)
     response, events = stream_chat(client, chat_body(max_tokens=7))
     gen_id = response.headers["x-generation-id"]
     data = client.get("/generation", params={"id": gen_id}, headers=AUTH).json()["data"]
@@ -185,18 +197,21 @@ def test_generation_records_completed_chats(client: httpx.Client) -> None:
 def test_stream_shape(client: httpx.Client) -> None:
     response, events = stream_chat(client, chat_body(max_tokens=10))
     assert response.headers["content-type"].startswith("text/event-stream")
-    assert events[-1] == "[DONE]"
-    chunks = events[:-1]
+    assert events[0] == (":", "OPENROUTER PROCESSING") and events[-1] == "[DONE]"
+    chunks = events[1:-1]
     gen_id = response.headers["x-generation-id"]
     assert gen_id.startswith("gen-")
     for chunk in chunks:
         assert chunk["id"] == gen_id and chunk["object"] == "chat.completion.chunk"
         assert chunk["provider"] == "OpenAI" and chunk["model"] == "openai/gpt-4o"
-    assert chunks[-1]["choices"] == [] and "usage" in chunks[-1]
+    assert chunks[0]["choices"][0]["delta"] == {
+        "role": "assistant", "content": "", "reasoning": None, "reasoning_details": []}
+    assert "usage" in chunks[-1] and "usage" not in chunks[-2]
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     text = content_of(chunks)
     assert text.startswith("[emulator] This is a"[: len(text)])
-    assert len(chunks) == 10 + 2  # one token per chunk, the finish chunk, the usage chunk
+    # the role chunk, one token per chunk, the finish chunk, the usage chunk
+    assert len(chunks) == 1 + 10 + 2
 
 
 def test_reply_is_synthetic_deterministic_and_bounded(client: httpx.Client) -> None:
@@ -223,7 +238,7 @@ def test_stream_and_non_stream_agree(client: httpx.Client) -> None:
 
 
 def test_chunk_tokens_and_speed(client: httpx.Client, emulator: EmulatorHandle) -> None:
-    emulator.configure(chunk_tokens=5)
+    emulator.configure(chunk_tokens=5, role_first_chunk=False, usage_chunk="empty_choices")
     _, events = stream_chat(client, chat_body(max_tokens=20))
     assert len([e for e in events if isinstance(e, dict) and e["choices"]]) == 4 + 1
     emulator.configure(tokens_per_second=200, chunk_tokens=1)

@@ -11,6 +11,7 @@ import pytest
 
 from emulator_helpers import (  # noqa: F401  (fixtures)
     AUTH,
+    bare,
     chat_body,
     client,
     content_of,
@@ -93,6 +94,7 @@ def test_error_body_200(client: httpx.Client, emulator: EmulatorHandle) -> None:
 # -- stream modes -----------------------------------------------------------------------------
 
 def test_error_chunk_mid_stream(client: httpx.Client, emulator: EmulatorHandle) -> None:
+    bare(emulator)
     emulator.add_fault(route="/chat/completions", mode="error_chunk_mid_stream",
                        after_chunks=3)
     response, events = stream_chat(client, chat_body(max_tokens=20))
@@ -124,6 +126,7 @@ def test_keepalive_first(client: httpx.Client, emulator: EmulatorHandle) -> None
 
 
 def test_malformed_line(client: httpx.Client, emulator: EmulatorHandle) -> None:
+    bare(emulator)
     emulator.add_fault(route="/chat/completions", mode="malformed_line", after_chunks=2)
     _, events = stream_chat(client, chat_body(max_tokens=6))
     assert events[2] == "{not json"
@@ -145,6 +148,7 @@ def test_drop_mid_stream(client: httpx.Client, emulator: EmulatorHandle) -> None
 
 def test_stall_then_disconnect_is_recorded(client: httpx.Client,
                                            emulator: EmulatorHandle) -> None:
+    bare(emulator)
     emulator.add_fault(route="/chat/completions", mode="stall_mid_stream", after_chunks=1)
     with client.stream("POST", "/chat/completions", json=chat_body(stream=True),
                        headers=AUTH) as response:
@@ -160,6 +164,7 @@ def test_stall_then_disconnect_is_recorded(client: httpx.Client,
 
 def test_client_disconnect_mid_stream_is_recorded_promptly(client: httpx.Client,
                                                            emulator: EmulatorHandle) -> None:
+    bare(emulator)
     emulator.configure(tokens_per_second=50)
     with client.stream("POST", "/chat/completions",
                        json=chat_body(stream=True, max_tokens=500), headers=AUTH) as response:

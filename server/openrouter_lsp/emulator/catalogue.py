@@ -12,6 +12,9 @@ import json
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
+
+from .current_fields import complete_endpoint, endpoint_fields, with_reasoning
 
 MODELS_FILE = "models-2026-06-16.json"
 ENDPOINTS_FILE = "endpoints-openai-gpt-4o.json"
@@ -74,9 +77,11 @@ def _seed(text: str) -> int:
 
 class Catalogue:
     def __init__(self, models: list[dict[str, Any]], gpt4o_endpoints: dict[str, Any]) -> None:
-        self.models = models
-        self.by_id = {m["id"]: m for m in models}
-        self._real_endpoints = {gpt4o_endpoints["data"]["id"]: gpt4o_endpoints["data"]}
+        self.models = [with_reasoning(m) for m in models]
+        self.by_id = {m["id"]: m for m in self.models}
+        real = gpt4o_endpoints["data"]
+        real = {**real, "endpoints": [complete_endpoint(e) for e in real["endpoints"]]}
+        self._real_endpoints = {real["id"]: real}
 
     def find(self, model_id: str) -> dict[str, Any] | None:
         """Exact id, else the id without its `:variant` suffix (`:free`, `:nitro`, …)."""
@@ -85,7 +90,21 @@ class Catalogue:
             found = self.by_id.get(model_id.split(":", 1)[0])
         return found
 
-    def list_models(self, query: dict[str, str]) -> list[dict[str, Any]]:
+    def list_models(self, query: dict[str, str]) -> dict[str, Any]:
+        """The `/models` root: the page, `total_count` of the filtered list and `links.next`
+        (a relative URL, as in the 2026 spec's example, or null on the last page)."""
+        models = self.filtered_models(query)
+        offset = _int(query.get("offset"), 0)
+        limit = _int(query.get("limit"), 0)
+        page = models[offset:offset + limit] if limit > 0 else models[offset:]
+        following = offset + len(page)
+        next_url = None
+        if limit > 0 and following < len(models):
+            rest = {k: v for k, v in query.items() if k not in ("offset", "limit")}
+            next_url = "/api/v1/models?" + urlencode({**rest, "offset": following, "limit": limit})
+        return {"data": page, "total_count": len(models), "links": {"next": next_url}}
+
+    def filtered_models(self, query: dict[str, str]) -> list[dict[str, Any]]:
         models = self.models
         wanted_params = _csv(query.get("supported_parameters"))
         if wanted_params:
@@ -94,10 +113,7 @@ class Catalogue:
         if "all" not in modalities:
             models = [m for m in models
                       if modalities & set(m["architecture"].get("output_modalities") or [])]
-        offset = _int(query.get("offset"), 0)
-        limit = _int(query.get("limit"), 0)
-        models = models[offset:]
-        return models[:limit] if limit > 0 else models
+        return models
 
     def endpoints(self, model_id: str) -> dict[str, Any] | None:
         model = self.find(model_id)
@@ -202,6 +218,7 @@ def _endpoint(model_id: str, model: dict[str, Any], provider: str, index: int) -
         and "input_cache_write" not in pricing,
         "latency_last_30m": {"p50": 0.3 + index * 0.1, "p75": 0.45, "p90": 0.7, "p99": 1.5},
         "throughput_last_30m": {"p50": 80.0 - index * 10, "p75": 60.0, "p90": 40.0, "p99": 20.0},
+        **endpoint_fields(list(model.get("supported_parameters") or [])),
     }
 
 

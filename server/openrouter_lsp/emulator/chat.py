@@ -6,20 +6,23 @@ prompt after middle-out, cache hits, the reply pieces and the usage/cost to repo
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-from . import synth
+from . import reasoning_details, synth
 from .catalogue import Catalogue
 from .errors import json_error
 from .state import Config, EmulatorState
+from .tool_calls import ToolCall, plan_tool_call
 
 DEFAULT_REPLY_TOKENS = 64
-BYOK_FEE = 0.05
+BYOK_FEE = Decimal("0.05")
 MIDDLE_OUT_DEFAULT_MAX_CONTEXT = 8192
 
 
@@ -35,42 +38,59 @@ class ChatPlan:
     cache_write_tokens: int
     reasoning: str  # token i is text[4 * i : 4 * i + 4] (see synth.reply_text)
     content: str
-    prices: dict[str, float]
+    prices: dict[str, Decimal]
     is_byok: bool
     middle_out_applied: bool
     request: dict[str, Any]
     report_cost: bool = True
+    tool_call: ToolCall | None = None
+    # Usage in a last chunk that still has a choice (`finish_reason: null`), not `choices: []`.
+    usage_with_choice: bool = False
+    reasoning_details: bool = True
     started: float = field(default_factory=time.monotonic)
     sent_tokens: int = 0
 
     @property
+    def answer(self) -> str:
+        """What streams after the reasoning: the text, or the tool call's arguments."""
+        return self.tool_call.arguments if self.tool_call else self.content
+
+    @property
+    def finish_reason(self) -> str:
+        return "tool_calls" if self.tool_call else "stop"
+
+    @property
     def completion_tokens(self) -> int:
-        return synth.text_tokens(self.reasoning) + synth.text_tokens(self.content)
+        return synth.text_tokens(self.reasoning) + synth.text_tokens(self.answer)
 
     def usage(self, completion_tokens: int | None = None) -> dict[str, Any]:
         done = self.completion_tokens if completion_tokens is None else completion_tokens
         reasoning = min(done, synth.text_tokens(self.reasoning))
         fresh = self.prompt_tokens - self.cached_tokens - self.cache_write_tokens
+        # Decimal from the catalogue's decimal strings: costs come out as OpenRouter's do
+        # (0.0000925, not 9.250000000000001e-05).
         prompt_cost = (fresh * self.prices["prompt"]
                        + self.cached_tokens * self.prices["input_cache_read"]
                        + self.cache_write_tokens * self.prices["input_cache_write"]
                        + self.prices["request"])
         completion_cost = done * self.prices["completion"]
         upstream = prompt_cost + completion_cost
+        cost = upstream * BYOK_FEE if self.is_byok else upstream
         usage: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": done,
             "total_tokens": self.prompt_tokens + done,
-            "cost": upstream * BYOK_FEE if self.is_byok else upstream,
+            "cost": float(cost),
             "is_byok": self.is_byok,
             "prompt_tokens_details": {"cached_tokens": self.cached_tokens,
                                       "cache_write_tokens": self.cache_write_tokens,
                                       "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": reasoning, "image_tokens": 0},
             "cost_details": {
-                "upstream_inference_cost": upstream if self.is_byok else None,
-                "upstream_inference_prompt_cost": prompt_cost if self.is_byok else 0,
-                "upstream_inference_completions_cost": completion_cost if self.is_byok else 0,
+                "upstream_inference_cost": float(upstream) if self.is_byok else None,
+                "upstream_inference_prompt_cost": float(prompt_cost) if self.is_byok else 0,
+                "upstream_inference_completions_cost":
+                    float(completion_cost) if self.is_byok else 0,
             },
         }
         return usage
@@ -115,17 +135,26 @@ class ChatPlan:
 
     def result(self) -> dict[str, Any]:
         """The non-streaming response body."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content,
+                                   "refusal": None, "reasoning": self.reasoning or None}
+        if self.reasoning and self.reasoning_details:
+            message["reasoning_details"] = reasoning_details.whole(self.model, self.reasoning)
+        if self.tool_call is not None:
+            message["tool_calls"] = [self.tool_call_json(arguments=self.tool_call.arguments)]
         return {
             "id": self.gen_id, "provider": self.provider, "model": self.model,
             "object": "chat.completion", "created": self.created, "system_fingerprint": None,
             "choices": [{
-                "index": 0, "logprobs": None, "finish_reason": "stop",
-                "native_finish_reason": "stop",
-                "message": {"role": "assistant", "content": self.content, "refusal": None,
-                            "reasoning": self.reasoning or None},
+                "index": 0, "logprobs": None, "finish_reason": self.finish_reason,
+                "native_finish_reason": self.finish_reason, "message": message,
             }],
             "usage": self.reported_usage(),
         }
+
+    def tool_call_json(self, arguments: str) -> dict[str, Any]:
+        assert self.tool_call is not None
+        return {"index": 0, "id": self.tool_call.id, "type": "function",
+                "function": {"name": self.tool_call.name, "arguments": arguments}}
 
 
 def new_generation_id() -> str:
@@ -183,15 +212,28 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
     seed = synth.prompt_seed(messages)
     total_out = max_tokens if max_tokens is not None else DEFAULT_REPLY_TOKENS
     thinking = min(32, total_out // 4) if _reasoning_wanted(body, model) else 0
+    tool_call = plan_tool_call(body, model, seed) if config.tool_calls else None
+    if model_id.endswith(":free"):
+        state.count_free_request()
     return ChatPlan(
         gen_id=new_generation_id(), model=model_id, provider=str(endpoint["provider_name"]),
         created=int(time.time()), stream=bool(body.get("stream")), prompt_tokens=prompt,
         cached_tokens=cached, cache_write_tokens=written,
         reasoning=synth.reasoning_text(seed, thinking),
-        content=synth.reply_text(seed, model_id, total_out - thinking),
+        content="" if tool_call else synth.reply_text(seed, model_id, total_out - thinking),
         prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
-        report_cost=config.report_cost,
+        report_cost=config.report_cost, tool_call=tool_call,
+        usage_with_choice=_usage_with_choice(config.usage_chunk, model_id, seed),
+        reasoning_details=config.reasoning_details,
     )
+
+
+def _usage_with_choice(shape: str, model_id: str, seed: int) -> bool:
+    """Real streams put usage in either shape; `auto` picks one per request from a hash of the
+    model and the messages, so the same request always gets the same shape."""
+    if shape != "auto":
+        return shape == "with_choice"
+    return hashlib.sha256(f"{model_id}|{seed}".encode()).digest()[0] & 1 == 1
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:
@@ -223,12 +265,13 @@ def _reasoning_wanted(body: dict[str, Any], model: dict[str, Any]) -> bool:
     return body.get("include_reasoning") is True
 
 
-def _prices(pricing: dict[str, Any]) -> dict[str, float]:
-    def price(key: str) -> float:
+def _prices(pricing: dict[str, Any]) -> dict[str, Decimal]:
+    def price(key: str) -> Decimal:
         try:
-            return max(0.0, float(pricing.get(key) or 0))
-        except (TypeError, ValueError):
-            return 0.0
+            value = Decimal(str(pricing.get(key) or 0))
+        except (InvalidOperation, ValueError):
+            return Decimal(0)
+        return value if value.is_finite() and value > 0 else Decimal(0)
 
     keys = ("prompt", "completion", "input_cache_read", "input_cache_write", "request")
     return {key: price(key) for key in keys}

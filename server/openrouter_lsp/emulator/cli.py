@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import sys
 
-from .state import Config, EmulatorState
+from .state import MINIMAL, USAGE_CHUNK_SHAPES, Config, EmulatorState
+
+# `--no NAME` turns one realism off (the Config field it sets to its MINIMAL value).
+REALISMS = {name.replace("_", "-"): name for name in MINIMAL}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,19 +24,40 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stream speed; 0 = as fast as possible (default 2000)")
     parser.add_argument("--chunk-tokens", type=int, default=None, metavar="N",
                         help="tokens per SSE chunk (default 1)")
+    parser.add_argument("--minimal", action="store_true",
+                        help="turn every realism off (the bare shapes of older emulators)")
+    parser.add_argument("--no", action="append", default=[], dest="realisms_off",
+                        choices=sorted(REALISMS), metavar="REALISM",
+                        help="turn one realism off (repeat): " + ", ".join(sorted(REALISMS)))
+    parser.add_argument("--usage-chunk", choices=USAGE_CHUNK_SHAPES, default=None,
+                        help="usage chunk shape (default auto: per request)")
+    parser.add_argument("--generation-delay", type=float, default=None, metavar="SECONDS",
+                        help="how long /generation answers 404 after a request (default 1)")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    config = Config(api_keys=list(args.api_keys))
+    if args.tokens_per_second is not None:
+        config.tokens_per_second = args.tokens_per_second
+    if args.chunk_tokens is not None:
+        config.chunk_tokens = max(1, args.chunk_tokens)
+    off = MINIMAL if args.minimal else {REALISMS[n]: MINIMAL[REALISMS[n]]
+                                        for n in args.realisms_off}
+    for name, value in off.items():
+        setattr(config, name, value)
+    if args.usage_chunk is not None:
+        config.usage_chunk = args.usage_chunk
+    if args.generation_delay is not None:
+        config.generation_delay_seconds = max(0.0, args.generation_delay)
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .server import make_server, serve
 
-    config = Config(api_keys=list(args.api_keys))
-    if args.tokens_per_second is not None:
-        config.tokens_per_second = args.tokens_per_second
-    if args.chunk_tokens is not None:
-        config.chunk_tokens = max(1, args.chunk_tokens)
-    server, sock = make_server(EmulatorState(config), args.host, args.port)
+    server, sock = make_server(EmulatorState(config_from_args(args)), args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .faults import parse_fault
-from .state import EmulatorState
+from .state import USAGE_CHUNK_SHAPES, EmulatorState
 
 # JSON name -> (Config field, accepted types)
 CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
@@ -23,6 +23,15 @@ CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "isFreeTier": ("is_free_tier", (bool,)),
     "isByok": ("is_byok", (bool,)),
     "reportCost": ("report_cost", (bool,)),
+    "processingComments": ("processing_comments", (bool,)),
+    "roleFirstChunk": ("role_first_chunk", (bool,)),
+    "nullDeltaKeys": ("null_delta_keys", (bool,)),
+    "reasoningDetails": ("reasoning_details", (bool,)),
+    "usageChunk": ("usage_chunk", (str,)),
+    "stringErrorCodes": ("string_error_codes", (bool,)),
+    "rateLimitHeaders": ("rate_limit_headers", (bool,)),
+    "generationDelaySeconds": ("generation_delay_seconds", (int, float)),
+    "toolCalls": ("tool_calls", (bool,)),
 }
 
 
@@ -41,6 +50,10 @@ def config_changes(data: Any) -> dict[str, Any]:
             raise ValueError('"apiKeys" must be a list of strings')
         if name == "chunkTokens" and isinstance(value, int) and value < 1:
             raise ValueError('"chunkTokens" must be >= 1')
+        if name == "usageChunk" and value not in USAGE_CHUNK_SHAPES:
+            raise ValueError(f'"usageChunk" must be one of {list(USAGE_CHUNK_SHAPES)}')
+        if name == "generationDelaySeconds" and isinstance(value, (int, float)) and value < 0:
+            raise ValueError('"generationDelaySeconds" must be >= 0')
         changes[field] = value
     return changes
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
 from .errors import default_error_body
 from .state import Fault
+
+# OpenRouter's own 429 (free models: 20 requests a minute) names its window in these headers.
+RATE_LIMIT_REQUESTS = 20
+DEFAULT_RETRY_AFTER_SECONDS = 1
 
 STREAM_MODES = frozenset({
     "error_chunk_mid_stream",
@@ -59,14 +65,51 @@ def _number(data: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
-def fault_response(fault: Fault) -> Response:
-    """The response of a plain status fault (no stream mode)."""
+def fault_response(fault: Fault, rate_limit_headers: bool = True) -> Response:
+    """The response of a plain status fault (no stream mode); a 429 also gets the rate-limit
+    headers the fault does not set itself (unless `rate_limit_headers` is off)."""
     status = fault.status or 500
     body = fault.body if fault.body is not None else default_error_body(status)
+    headers = dict(fault.headers)
+    if status == 429 and rate_limit_headers:
+        headers = with_rate_limit_headers(headers)
     if isinstance(body, str):
-        return Response(body, status_code=status, headers=fault.headers,
-                        media_type="text/plain")
-    return JSONResponse(body, status_code=status, headers=fault.headers)
+        return Response(body, status_code=status, headers=headers, media_type="text/plain")
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def with_rate_limit_headers(headers: dict[str, str], now: float | None = None
+                            ) -> dict[str, str]:
+    """`Retry-After` (seconds) and `X-RateLimit-Limit/Remaining/Reset` (Reset in epoch
+    milliseconds), kept consistent with whichever of them the fault already gives."""
+    now = time.time() if now is None else now
+    given = {k.lower(): v for k, v in headers.items()}
+    out = dict(headers)
+    retry_after: float | None = None
+    if "retry-after" in given:
+        try:
+            retry_after = max(0.0, float(given["retry-after"]))
+        except ValueError:
+            retry_after = None
+    reset_ms: float | None = None
+    if "x-ratelimit-reset" in given:
+        try:
+            reset_ms = float(given["x-ratelimit-reset"])
+        except ValueError:
+            reset_ms = None
+    if retry_after is None and reset_ms is not None:
+        retry_after = max(0.0, reset_ms / 1000.0 - now)
+    if retry_after is None:
+        retry_after = DEFAULT_RETRY_AFTER_SECONDS
+    if "retry-after" not in given:
+        out["Retry-After"] = str(math.ceil(retry_after))
+    if "x-ratelimit-reset" not in given:
+        out["X-RateLimit-Reset"] = str(int((now + retry_after) * 1000))
+    if "x-ratelimit-limit" not in given:
+        out["X-RateLimit-Limit"] = str(RATE_LIMIT_REQUESTS)
+    if "x-ratelimit-remaining" not in given:
+        out["X-RateLimit-Remaining"] = "0"
+    return out
 
 
 def error_body_200(fault: Fault) -> JSONResponse:

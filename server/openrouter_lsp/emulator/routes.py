@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .account import credits_data, key_data
 from .catalogue import Catalogue
 from .chat import ChatPlan, plan_chat
 from .errors import json_error
@@ -23,10 +24,6 @@ from .stream import Progress, WatchedStream, sse_events
 API = "/api/v1"
 ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 Handler = Callable[[Request, RequestRecord, "Fault | None"], Awaitable[Response]]
-
-
-def mask_key(key: str) -> str:
-    return f"{key[:12]}...{key[-4:]}" if len(key) > 16 else "sk-or-...****"
 
 
 class Api:
@@ -61,7 +58,8 @@ class Api:
             if fault is not None and fault.delay_seconds:
                 await asyncio.sleep(fault.delay_seconds)
             if fault is not None and fault.mode is None and fault.status is not None:
-                response = fault_response(fault)
+                config = self.state.snapshot_config()
+                response = fault_response(fault, config.rate_limit_headers)
             elif auth and (denied := self._check_key(request)) is not None:
                 response = denied
             else:
@@ -101,7 +99,7 @@ class Api:
     # -- catalogue ------------------------------------------------------------------------
     async def models(self, request: Request, record: RequestRecord, fault: Fault | None
                      ) -> Response:
-        return JSONResponse({"data": self.catalogue.list_models(dict(request.query_params))})
+        return JSONResponse(self.catalogue.list_models(dict(request.query_params)))
 
     async def endpoints(self, request: Request, record: RequestRecord, fault: Fault | None
                         ) -> Response:
@@ -122,29 +120,15 @@ class Api:
     # -- account --------------------------------------------------------------------------
     async def key(self, request: Request, record: RequestRecord, fault: Fault | None
                   ) -> Response:
-        config = self.state.snapshot_config()
-        usage = self.state.total_usage
-        limit = config.key_limit
-        return JSONResponse({"data": {
-            "label": mask_key(_bearer(request)),
-            "limit": limit,
-            "limit_remaining": None if limit is None else max(0.0, limit - usage),
-            "limit_reset": None,
-            "usage": usage, "usage_daily": usage, "usage_weekly": usage, "usage_monthly": usage,
-            "byok_usage": 0.0, "byok_usage_daily": 0.0, "byok_usage_weekly": 0.0,
-            "byok_usage_monthly": 0.0, "include_byok_in_limit": False,
-            "is_free_tier": config.is_free_tier, "is_management_key": False,
-            "is_provisioning_key": False, "creator_user_id": "user_emulator",
-            "expires_at": None,
-            "rate_limit": {"requests": -1, "interval": "10s",
-                           "note": "This field is deprecated and safe to ignore."},
-        }})
+        with self.state.lock:
+            usage, free = self.state.total_usage, self.state.free_requests_today
+        data = key_data(_bearer(request), self.state.snapshot_config(), usage, free)
+        return JSONResponse({"data": data})
 
     async def credits(self, request: Request, record: RequestRecord, fault: Fault | None
                       ) -> Response:
-        config = self.state.snapshot_config()
-        return JSONResponse({"data": {"total_credits": config.total_credits,
-                                      "total_usage": self.state.total_usage}})
+        data = credits_data(self.state.snapshot_config(), self.state.total_usage)
+        return JSONResponse({"data": data})
 
     async def generation(self, request: Request, record: RequestRecord, fault: Fault | None
                          ) -> Response:
@@ -172,7 +156,7 @@ class Api:
             if config.tokens_per_second:
                 await asyncio.sleep(min(plan.completion_tokens / config.tokens_per_second, 30))
             self.state.add_generation(plan.generation(
-                finish_reason="stop", cancelled=False,
+                finish_reason=plan.finish_reason, cancelled=False,
                 completion_tokens=plan.completion_tokens, headers=record.headers))
             return JSONResponse(plan.result(), headers=headers)
         progress = Progress()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import socket
 import threading
@@ -15,7 +16,7 @@ import uvicorn
 from .app import create_app
 from .control import config_changes
 from .faults import parse_fault
-from .state import Config, EmulatorState
+from .state import MINIMAL, Config, EmulatorState
 
 
 def _http_impl() -> str:
@@ -103,8 +104,12 @@ class EmulatorHandle:
 @contextmanager
 def run_in_thread(host: str = "127.0.0.1", port: int = 0, api_keys: list[str] | None = None,
                   tokens_per_second: float | None = None,
-                  chunk_tokens: int | None = None) -> Iterator[EmulatorHandle]:
+                  chunk_tokens: int | None = None, minimal: bool = False
+                  ) -> Iterator[EmulatorHandle]:
+    """`minimal=True` starts without the realism (see `state.MINIMAL`)."""
     config = Config(api_keys=list(api_keys or []))
+    if minimal:
+        config = dataclasses.replace(config, **MINIMAL)
     if tokens_per_second is not None:
         config.tokens_per_second = tokens_per_second
     if chunk_tokens is not None:

@@ -7,14 +7,19 @@ are tiny (no I/O inside).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_TOKENS_PER_SECOND = 2000.0
 DEFAULT_CHUNK_TOKENS = 1
 DEFAULT_TOTAL_CREDITS = 100.0
+# The real /generation answers 404 for a moment after a request ends (docs: "a few seconds").
+DEFAULT_GENERATION_DELAY_SECONDS = 1.0
+USAGE_CHUNK_SHAPES = ("auto", "empty_choices", "with_choice")
 
 
 @dataclass
@@ -30,6 +35,24 @@ class Config:
     is_byok: bool = False
     # Older deployments and plain OpenAI-compatible servers send usage without a cost.
     report_cost: bool = True
+    # Realism (docs/openrouter-behaviour.md says where each comes from); `MINIMAL` turns all off.
+    processing_comments: bool = True
+    role_first_chunk: bool = True
+    null_delta_keys: bool = True
+    reasoning_details: bool = True
+    usage_chunk: str = "auto"
+    string_error_codes: bool = True
+    rate_limit_headers: bool = True
+    generation_delay_seconds: float = DEFAULT_GENERATION_DELAY_SECONDS
+    tool_calls: bool = True
+
+
+# The emulator before it imitated these details: for tests that want the bare shapes.
+MINIMAL: dict[str, Any] = {
+    "processing_comments": False, "role_first_chunk": False, "null_delta_keys": False,
+    "reasoning_details": False, "usage_chunk": "empty_choices", "string_error_codes": False,
+    "rate_limit_headers": False, "generation_delay_seconds": 0.0, "tool_calls": False,
+}
 
 
 @dataclass
@@ -98,6 +121,8 @@ class EmulatorState:
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
         self.generations: dict[str, dict[str, Any]] = {}
+        self._ended_at: dict[str, float] = {}
+        self.free_requests_today = 0
         self.cache_prefixes: set[tuple[str, str]] = set()
         self.total_usage = 0.0
         self._seq = 0
@@ -141,13 +166,23 @@ class EmulatorState:
     # -- generations and billing ----------------------------------------------------------
     def add_generation(self, record: dict[str, Any]) -> None:
         with self.lock:
-            self.generations[str(record["id"])] = record
+            gen_id = str(record["id"])
+            self.generations[gen_id] = record
+            self._ended_at[gen_id] = time.monotonic()
             self.total_usage += float(record.get("total_cost") or 0.0)
 
     def generation(self, gen_id: str) -> dict[str, Any] | None:
+        """The generation's record once `/generation` may show it (None before, as a 404)."""
         with self.lock:
             found = self.generations.get(gen_id)
-            return dict(found) if found is not None else None
+            ended = self._ended_at.get(gen_id, 0.0)
+            if found is None or time.monotonic() - ended < self.config.generation_delay_seconds:
+                return None
+            return dict(found)
+
+    def count_free_request(self) -> None:
+        with self.lock:
+            self.free_requests_today += 1
 
     def remember_prefix(self, model: str, digest: str) -> bool:
         """True when this cache prefix was seen before for the model (a cache hit)."""
@@ -177,8 +212,10 @@ class EmulatorState:
             self.requests.clear()
             self.faults.clear()
             self.generations.clear()
+            self._ended_at.clear()
             self.cache_prefixes.clear()
             self.total_usage = 0.0
+            self.free_requests_today = 0
 
 
 def route_matches(pattern: str, path: str) -> bool:
@@ -188,13 +225,4 @@ def route_matches(pattern: str, path: str) -> bool:
 
 
 def _copy_config(config: Config) -> Config:
-    return Config(
-        api_keys=list(config.api_keys),
-        tokens_per_second=config.tokens_per_second,
-        chunk_tokens=config.chunk_tokens,
-        total_credits=config.total_credits,
-        key_limit=config.key_limit,
-        is_free_tier=config.is_free_tier,
-        is_byok=config.is_byok,
-        report_cost=config.report_cost,
-    )
+    return dataclasses.replace(config, api_keys=list(config.api_keys))

@@ -19,6 +19,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import reasoning_details
 from .chat import ChatPlan
 from .errors import default_error_body
 from .state import Config, Fault
@@ -50,44 +51,114 @@ class Progress:
         self.finish_reason: str | None = None
 
 
-def _data(obj: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
 
 
-def _error_payload(plan: ChatPlan, fault: Fault) -> dict[str, Any]:
+# The documented mid-stream error (OpenRouter's streaming docs, "Error handling"): a string
+# code. An explicit fault status keeps the numeric form of the OpenAPI description.
+DOCUMENTED_STREAM_ERROR = {"code": "server_error", "message": "Provider disconnected unexpectedly"}
+
+
+def _error_payload(plan: ChatPlan, fault: Fault, string_codes: bool) -> dict[str, Any]:
     body = fault.body
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return dict(body["error"])
     if isinstance(body, dict):
         return dict(body)
     error: dict[str, Any] = default_error_body(fault.status or 502, plan.provider)["error"]
+    if string_codes and fault.status is None:
+        error = {**error, **DOCUMENTED_STREAM_ERROR}
     return error
+
+
+class _Chunks:
+    """Serialises the chunks of one stream; content-only chunks (the hot path) are built from
+    pre-encoded pieces instead of a dict per token."""
+
+    def __init__(self, plan: ChatPlan, config: Config) -> None:
+        self.plan = plan
+        self.null_keys = config.null_delta_keys
+        self.head = _dumps({"id": plan.gen_id, "provider": plan.provider, "model": plan.model,
+                            "object": "chat.completion.chunk", "created": plan.created})[:-1]
+        null_reasoning = ',"reasoning":null,"reasoning_details":[]' if self.null_keys else ""
+        logprobs = ',"logprobs":null' if self.null_keys else ""
+        self.open = (b"data: " + self.head.encode()
+                     + b',"choices":[{"index":0,"delta":{"role":"assistant","content":')
+        self.close = (null_reasoning + '},"finish_reason":null,"native_finish_reason":null'
+                      + logprobs + "}]}\n\n").encode()
+
+    def content(self, text: str) -> bytes:
+        return self.open + _dumps(text).encode() + self.close
+
+    def delta(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        if self.null_keys:
+            delta = {"reasoning": None, "reasoning_details": [], **delta}
+        choice: dict[str, Any] = {"index": 0, "delta": {"role": "assistant", **delta},
+                                  "finish_reason": finish, "native_finish_reason": finish}
+        if self.null_keys:
+            choice["logprobs"] = None
+        return self._with_head({"choices": [choice]})
+
+    def usage(self) -> bytes:
+        if self.plan.usage_with_choice:
+            choices: list[Any] = [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                   "finish_reason": None, "native_finish_reason": None,
+                                   "logprobs": None}]
+        else:
+            choices = []
+        return self._with_head({"choices": choices, "usage": self.plan.reported_usage()})
+
+    def _with_head(self, fields: dict[str, Any]) -> bytes:
+        """A data line: the stream's id/provider/model/object/created, then `fields`."""
+        return b"data: " + self.head.encode() + b"," + _dumps(fields)[1:].encode() + b"\n\n"
+
+    def error(self, error: dict[str, Any]) -> bytes:
+        return self._with_head({"error": error, "choices": [
+            {"index": 0, "delta": {"role": "assistant", "content": ""},
+             "finish_reason": "error", "native_finish_reason": "error"}]})
+
+
+def _token_chunk(chunks: _Chunks, plan: ChatPlan, first: int, last: int,
+                 reasoning_tokens: int) -> bytes:
+    """The chunk of tokens [first, last): reasoning first, then the text or the tool call."""
+    answer = _slice(plan.answer, first - reasoning_tokens, last - reasoning_tokens)
+    if first >= reasoning_tokens and plan.tool_call is None:
+        return chunks.content(answer)
+    delta: dict[str, Any] = {"content": answer}
+    if first < reasoning_tokens:
+        thought = _slice(plan.reasoning, first, last)
+        delta["reasoning"] = thought
+        if plan.reasoning_details:
+            details = [reasoning_details.piece(plan.model, thought)]
+            if last >= reasoning_tokens:
+                end = reasoning_details.closing(plan.model, plan.reasoning)
+                details += [end] if end is not None else []
+            delta["reasoning_details"] = details
+    if plan.tool_call is not None and answer:
+        # The first piece names the call; the rest only extend its arguments.
+        starts = first <= reasoning_tokens
+        delta["content"] = None
+        delta["tool_calls"] = [plan.tool_call_json(answer) if starts
+                               else {"index": 0, "function": {"arguments": answer}}]
+    return chunks.delta(delta)
 
 
 async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
                      progress: Progress) -> AsyncIterator[bytes]:
-    head = json.dumps({"id": plan.gen_id, "provider": plan.provider, "model": plan.model,
-                       "object": "chat.completion.chunk", "created": plan.created},
-                      separators=(",", ":"))[:-1].encode()
     mode = fault.mode if fault else None
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish,
-                  "native_finish_reason": finish}
-        tail = json.dumps({"choices": [choice]}, separators=(",", ":"))[1:]
-        return b"data: " + head + b"," + tail.encode() + b"\n\n"
+    chunks = _Chunks(plan, config)
 
     def error_chunk() -> bytes:
         assert fault is not None
-        error = _error_payload(plan, fault)
-        obj = json.loads(head.decode() + "}")
-        obj["error"] = error
-        obj["choices"] = [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                           "finish_reason": "error", "native_finish_reason": "error"}]
-        return _data(obj)
+        return chunks.error(_error_payload(plan, fault, config.string_error_codes))
 
+    # OpenRouter comments while it waits for the provider's first byte; it goes out with the
+    # first chunk (one write, not two: the benchmarks' first-token baseline stays direct).
+    opening = KEEPALIVE if config.processing_comments else b""
     if mode in ("keepalive_first", "error_chunk_before_content"):
-        yield KEEPALIVE + KEEPALIVE
+        yield opening + KEEPALIVE + KEEPALIVE
+        opening = b""
     if mode == "error_chunk_before_content":
         progress.finish_reason = "error"
         yield error_chunk()
@@ -95,10 +166,12 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
     tps = config.tokens_per_second or 0.0
     per_chunk = max(1, config.chunk_tokens)
     reasoning_tokens = text_tokens(plan.reasoning)
-    total = reasoning_tokens + text_tokens(plan.content)
+    total = reasoning_tokens + text_tokens(plan.answer)
     fault_at = max(0, fault.after_chunks) if fault and fault.mode else -1
     start = time.monotonic()
-    buffer = bytearray()
+    buffer = bytearray(opening)
+    if config.role_first_chunk:
+        buffer += chunks.delta({"content": ""})
     for index, first in enumerate(range(0, total, per_chunk)):
         if index == fault_at and mode in ("error_chunk_mid_stream", "drop_mid_stream",
                                           "malformed_line", "stall_mid_stream"):
@@ -115,11 +188,7 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
             if mode == "stall_mid_stream" and fault is not None:
                 await asyncio.sleep(fault.stall_seconds)
         last = min(first + per_chunk, total)
-        delta: dict[str, Any] = {"role": "assistant", "content": _slice(plan.content,
-                                 first - reasoning_tokens, last - reasoning_tokens)}
-        if first < reasoning_tokens:
-            delta["reasoning"] = _slice(plan.reasoning, first, last)
-        buffer += chunk(delta)
+        buffer += _token_chunk(chunks, plan, first, last, reasoning_tokens)
         progress.tokens = last
         if tps > 0:
             due = start + progress.tokens / tps
@@ -131,10 +200,9 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
         if index == 0 or len(buffer) >= FLUSH_BYTES:
             yield bytes(buffer)
             buffer.clear()
-    progress.finish_reason = "stop"
-    buffer += chunk({"role": "assistant", "content": ""}, "stop")
-    usage = json.dumps({"choices": [], "usage": plan.reported_usage()}, separators=(",", ":"))[1:]
-    buffer += b"data: " + head + b"," + usage.encode() + b"\n\n" + DONE
+    progress.finish_reason = plan.finish_reason
+    buffer += chunks.delta({"content": ""}, plan.finish_reason)
+    buffer += chunks.usage() + DONE
     yield bytes(buffer)
 
 
