@@ -1,4 +1,4 @@
-"""Chat benchmarks (SPEC §7), measured side by side in one run against one emulator process:
+"""Chat benchmarks, measured side by side in one run against one emulator process:
 
 - added first-token latency: the server (request -> first `$/progress`) over a direct httpx
   stream from the same emulator (request -> first content delta); p50 target ≤ 0.6 ms;

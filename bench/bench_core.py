@@ -1,4 +1,4 @@
-"""Core benchmarks (SPEC §7), measured side by side in one run:
+"""Core benchmarks, measured side by side in one run:
 
 - start-up to the `initialize` result: openrouter-lsp vs a bare pygls server (ratio target ≤ 1.10);
 - warm `openrouter/models/list` round trip for the 337-model catalogue (p50 target ≤ 5 ms);

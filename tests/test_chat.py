@@ -1,6 +1,6 @@
 """`openrouter/chat` end to end: the real server streaming from the real emulator.
 
-The result, the `$/progress` stream, and one test per row of SPEC §5's table asserting the body
+The result, the `$/progress` stream, and one test per setting asserting the body
 the emulator recorded, each body valid against the official `ChatRequest` schema.
 """
 
@@ -119,7 +119,7 @@ def last_chat_request_or_none(emulator: Any) -> Any:
     return requests[-1] if requests else None
 
 
-# --- SPEC §5: what the settings put into the request body -------------------------------------
+# --- what the settings put into the request body -------------------------------------
 
 OPENROUTER_ONLY = {"provider", "transforms", "plugins", "usage", "session_id"}
 

@@ -1,4 +1,4 @@
-"""`openrouter/chat` failures end to end (SPEC §4): one test per error kind, stream faults with
+"""`openrouter/chat` failures end to end: one test per error kind, stream faults with
 the text received so far, and retries only before the first token."""
 
 from __future__ import annotations

@@ -45,3 +45,15 @@ async def test_the_commands_the_readme_names_are_advertised(lsp: LspSession) -> 
     advertised = set(provider.commands)
     named = set(re.findall(r"`(openrouter\.[A-Za-z]+)`", (ROOT / "README.md").read_text()))
     assert named and named <= advertised, named - advertised
+
+
+def test_the_architecture_guide_names_only_modules_that_exist() -> None:
+    """Every module and folder in the layout block of docs/ARCHITECTURE.md exists."""
+    text = (ROOT / "docs/ARCHITECTURE.md").read_text()
+    layout = code_blocks(text, "")[0]
+    root_line, *lines = layout.splitlines()
+    package = ROOT / root_line.strip()
+    named = [m.group(1) for line in lines if (m := re.match(r"  (\S+(?:\.py|/))\s", line + " "))]
+    assert len(named) > 10, named
+    missing = [name for name in named if not (package / name).exists()]
+    assert not missing, f"docs/ARCHITECTURE.md names modules that do not exist: {missing}"

@@ -79,7 +79,8 @@ async def test_key_from_the_environment_is_never_written(home: Path, tmp_path: P
     finally:
         await stop_session(session)
     written = everything_written(session, home, stderr_file, seen)
-    assert "openrouter/models/list" in written or "models" in written  # the log is not empty
+    # The DEBUG log really recorded the traffic, so the check below means something.
+    assert "openrouter/models/list" in stderr_file.read_text(errors="replace")
     assert marker not in written
     assert marker not in state_files(home)
 
@@ -95,7 +96,7 @@ async def test_key_set_over_the_wire_lives_only_in_its_0600_file(
         seen = [status, *await exercise_everything(session, marker)]
     finally:
         await stop_session(session)
-    assert stderr_file.stat().st_size > 0
+    assert "openrouter/models/list" in stderr_file.read_text(errors="replace")
     assert marker not in everything_written(session, home, stderr_file, seen)
     assert marker not in state_files(home, except_names=("api-key",))
     assert (home / "api-key").read_text() == marker

@@ -53,7 +53,7 @@ export const METHODS: readonly Method[] = [
 ];
 export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
 
-/** JSON-RPC error codes of SPEC §4. */
+/** JSON-RPC error codes beyond the standard ones (see the README's method reference). */
 export const INVALID_PARAMS = -32602;
 export const UPSTREAM_ERROR = -32001;
 export const REQUEST_CANCELLED = -32800;

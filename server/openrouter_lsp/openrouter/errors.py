@@ -1,4 +1,4 @@
-"""Upstream failures as values with a kind and a sentence a person can act on (SPEC §4).
+"""Upstream failures as values with a kind and a sentence a person can act on.
 
 OpenRouter's own message is often too terse to act on ("Provider returned error"); the reason
 is in `error.metadata.raw` and the provider's name in `metadata.provider_name`: both go into the

@@ -1,8 +1,8 @@
 """What a chat sends: the settings and params turned into a `/chat/completions` body and headers.
 
-The mapping is SPEC §5's table. For `openai-compatible` servers the body is plain OpenAI chat
-completions: none of the OpenRouter-only fields (`provider`, `transforms`, `plugins`, `usage`,
-`session_id`, `cache_control`), which such servers may reject.
+Each setting's mapping is asserted in `tests/test_chat.py`. For `openai-compatible` servers the
+body is plain OpenAI chat completions: none of the OpenRouter-only fields (`provider`,
+`transforms`, `plugins`, `usage`, `session_id`, `cache_control`), which such servers may reject.
 """
 
 from __future__ import annotations
