@@ -599,7 +599,7 @@ def test_params_members_named_like_the_envelope_are_ordinary_members(harness: Ha
     """`jsonrpc`, `id`, `method`… inside params are params: the request is still answered."""
     run_examples(
         any_target(ENVELOPE_MEMBERS),
-        60,
+        45,
         [known(protocol.SETTINGS_GET, {"jsonrpc": "2.0"})],
         lambda drawn: exercise_target(harness, drawn),
     )
@@ -612,7 +612,7 @@ def test_lone_surrogates_in_any_string_are_answered_as_invalid_or_served(
     chat = {"messages": [{"role": "user", "content": "\ud800"}], "maxTokens": 8}
     run_examples(
         any_target(LONE_SURROGATES),
-        60,
+        45,
         [known(protocol.CHAT, chat)],
         lambda drawn: exercise_target(harness, drawn),
     )
@@ -664,7 +664,7 @@ def test_execute_command_answers_any_command_member(harness: Harness) -> None:
     def check(params: Any) -> None:
         harness.exercise(EXECUTE_COMMAND, params, MODEL_TIMEOUT_S)
 
-    run_examples(envelopes, 40, [None, {"command": 5}], check)
+    run_examples(envelopes, 30, [None, {"command": 5}], check)
 
 
 def test_offered_code_actions_run_as_commands(harness: Harness) -> None:
