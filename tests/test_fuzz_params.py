@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -748,6 +749,52 @@ def test_the_key_sent_in_a_rejected_field_is_never_echoed(harness: Harness, fiel
     method, build = REFLECTIONS[field]
     answer = harness.exercise(method, build(MARKER), NETWORK_TIMEOUT_S)
     assert answer.error is not None and answer.error["code"] == -32602, answer.message
+
+
+KEY_SHAPES = {
+    "dotted": "orkey.SECRETMARKER.{hex}.zz",
+    "openai project": "sk-proj-SECRETMARKER{hex}zz",
+    "bare hex": "{hex}{hex}",
+}
+
+
+@pytest.mark.parametrize("shape", list(KEY_SHAPES))
+def test_a_key_of_any_shape_sent_back_in_a_rejected_field_is_never_echoed(
+    tmp_path: Path, shape: str
+) -> None:
+    """Keys that do not look like `sk-or-…` (OpenAI-compatible servers, other vendors) are
+    scrubbed too, from the very first request on: a fresh server per shape, the key in the
+    environment, and the rejected fields tried before anything else touched the key."""
+    key = KEY_SHAPES[shape].format(hex=uuid.uuid4().hex[:12])
+    home = tmp_path / "state"
+    # Nothing listens on port 9: these requests never leave the machine.
+    write_settings(home, useCustomBaseUrl=True, customBaseUrl="http://127.0.0.1:9/api/v1")
+    client = RawLspClient(server_env(home, OPENROUTER_API_KEY=key))
+    try:
+        client.start()
+        mark = client.mark()
+        requests = [
+            (protocol.SETTINGS_UPDATE, {"patch": {"routing": {"sort": key}}}),
+            (EXECUTE_COMMAND, {"command": key}),
+            (
+                EXECUTE_COMMAND,
+                {"command": "openrouter.updateSettings", "arguments": [{"provider": key}]},
+            ),
+        ]
+        for method, params in requests:
+            msg_id = client.next_id()
+            client.send_text(
+                json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+            )
+            answer = client.wait_answer(msg_id, QUICK_TIMEOUT_S)
+            assert answer.error is not None and answer.error["code"] == -32602, answer.message
+        frames, stderr = client.written_since(mark)
+        for frame in frames:
+            assert key.encode() not in frame.body, f"the key in frame {frame.seq}: {frame.body!r}"
+        assert key.encode() not in stderr, "the key in stderr"
+        client.stop()
+    finally:
+        client.close()
 
 
 def test_nothing_in_the_state_folder_holds_the_key(harness: Harness) -> None:
