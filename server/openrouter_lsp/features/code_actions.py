@@ -47,10 +47,13 @@ INSTRUCTIONS = {
 FENCE = re.compile(r"^\s*```[^\n]*\n(.*?)\n?```\s*$", re.DOTALL)
 
 
+MAX_UINTEGER = 2**31 - 1  # LSP positions are `uinteger`
+
+
 @attrs.define
 class PositionArg:
-    line: int
-    character: int
+    line: int = protocol.limited(minimum=0, maximum=MAX_UINTEGER)
+    character: int = protocol.limited(minimum=0, maximum=MAX_UINTEGER)
 
 
 @attrs.define
@@ -79,9 +82,6 @@ def _selection(call: Call) -> tuple[SelectionArgs, Selection]:
     args: SelectionArgs = call.structure(0, SelectionArgs)
     wire.check_length(args.uri, protocol.MAX_URL_LENGTH, "arguments[0].uri")
     wire.check_length(args.instruction, 2_000, "arguments[0].instruction")
-    for name, pos in (("start", args.range.start), ("end", args.range.end)):
-        if pos.line < 0 or pos.character < 0:
-            raise invalid(f"arguments[0].range.{name}", "must not be negative")
     start = lsp.Position(line=args.range.start.line, character=args.range.start.character)
     end = lsp.Position(line=args.range.end.line, character=args.range.end.character)
     if (end.line, end.character) < (start.line, start.character):
@@ -90,6 +90,12 @@ def _selection(call: Call) -> tuple[SelectionArgs, Selection]:
     if args.uri not in workspace.text_documents:
         raise invalid("arguments[0].uri", "is not a document open in the editor")
     document = workspace.get_text_document(args.uri)
+    for name, pos in (("start", start), ("end", end)):
+        if pos.line > len(document.lines):
+            raise invalid(
+                f"arguments[0].range.{name}.line",
+                f"is past the end of the document ({len(document.lines):,} lines)",
+            )
     text = document.source[document.offset_at_position(start) : document.offset_at_position(end)]
     if not text.strip():
         raise invalid("arguments[0].range", "selects no text")
