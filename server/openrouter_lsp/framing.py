@@ -109,10 +109,8 @@ class FrameDecoder:
                 outcome = self._discard()
             else:
                 outcome = self._resync()
-            if outcome is None:
-                return None  # needs more bytes
-            if outcome is not True:
-                return outcome
+            if not isinstance(outcome, bool):
+                return outcome  # an event, or None: more bytes are needed
             # True: the state changed without an event; go on
 
     def _read_headers(self) -> Event | bool | None:

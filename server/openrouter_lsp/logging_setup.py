@@ -6,6 +6,7 @@ INFO), a known API key never reaches stderr or the client.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,11 +20,41 @@ if TYPE_CHECKING:
 
 _secrets: set[str] = set()
 REDACTED = "[redacted]"
+_NOTHING = re.compile(r"(?!)")
+# Every known secret as it appears in text and inside a JSON string (`"` and `\` escaped), in
+# one alternation compiled once per new secret: one pass over each text, however many secrets.
+_known: re.Pattern[str] = _NOTHING
+_known_in_json: re.Pattern[str] = _NOTHING
 
 
 def register_secret(value: str | None) -> None:
-    if value and len(value) >= 8:
-        _secrets.add(value)
+    """Redact `value` from every log record and every message sent, from now on (never removed:
+    a key that was replaced or cleared is still a secret)."""
+    global _known, _known_in_json
+    if not value or len(value) < 8 or value in _secrets:
+        return
+    _secrets.add(value)
+    in_json = {json.dumps(s)[1:-1] for s in _secrets}
+    _known = _alternation({*_secrets, *in_json})
+    _known_in_json = _alternation(in_json)
+
+
+def _alternation(literals: set[str]) -> re.Pattern[str]:
+    # Longest first: a secret that contains another is redacted whole.
+    return re.compile("|".join(re.escape(s) for s in sorted(literals, key=len, reverse=True)))
+
+
+def known_secrets() -> frozenset[str]:
+    return frozenset(_secrets)
+
+
+def scrub_json_text(text: str) -> str:
+    """JSON text with every known secret inside its strings replaced by `[redacted]`.
+
+    The caller checks the result still parses when a secret holds `"` or `\\` (a match could
+    then start inside an escape sequence) - see `outgoing.scrub`.
+    """
+    return _known_in_json.sub(REDACTED, text) if _secrets else text
 
 
 # Shapes that are secrets even before the key store has seen them (a request being logged
@@ -37,9 +68,8 @@ _SECRET_SHAPES = re.compile(
 
 
 def redact(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+    if _secrets:
+        text = _known.sub(REDACTED, text)
     return _SECRET_SHAPES.sub(REDACTED, text)
 
 
