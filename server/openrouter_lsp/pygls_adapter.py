@@ -178,6 +178,11 @@ def fail_pending_request(server: LanguageServer, msg_id: Any, reason: str) -> No
     dispatch(server, lsp.ResponseErrorMessage(id=msg_id, error=error))
 
 
+def stop(server: LanguageServer) -> None:
+    """pygls' own shutdown: its thread pool (if any) is stopped."""
+    server.shutdown()  # type: ignore[no-untyped-call]
+
+
 def replace_builtin_feature(server: LanguageServer, method: str, handler: Any) -> None:
     """Handle `method` with `handler` instead of pygls' built-in (e.g. executeCommand)."""
     protocol_of(server).fm.builtin_features[method] = handler
