@@ -26,7 +26,8 @@ _RESYNC_TAIL = 256  # bytes kept while searching: a header split across two read
 
 _HEADER_START = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.IGNORECASE)
 _HEADER_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*:[ \t]*(.*?)[ \t]*")
-_LENGTH = re.compile(rb"[0-9]{1,19}")
+_LENGTH = re.compile(rb"[0-9]+")
+_LENGTH_CAP = 10**19  # a longer number of digits is reported as this (int() of 5,000 digits fails)
 _TOKEN_BYTES = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LINE_START_BYTES = frozenset(_TOKEN_BYTES + b"\r\n")  # a header name, or the blank line
 
@@ -141,9 +142,10 @@ class FrameDecoder:
                 if _LENGTH.fullmatch(value) is None:
                     shown = value[:40].decode("ascii", "replace")
                     return self._fault(f"an invalid Content-Length ({shown!r})")
-                if self._length is not None and self._length != int(value):
+                length = int(value) if len(value) <= 19 else _LENGTH_CAP
+                if self._length is not None and self._length != length:
                     return self._fault("two different Content-Length headers")
-                self._length = int(value)
+                self._length = length
             # Other headers (Content-Type) carry nothing for us: LSP is always UTF-8 JSON.
 
     def _end_of_headers(self) -> Event | bool:

@@ -434,21 +434,32 @@ REFUSAL = (
 )
 
 
+class _Connection:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.closed = asyncio.Event()
+
+
 def serve_tcp(server: LanguageServer, host: str, port: int) -> int:
-    """Serve one client over TCP. A connection that closes before `initialize` (a port probe)
-    leaves the server listening; a second client while one is connected is refused."""
+    """Serve one client over TCP. A connection that has not sent `initialize` (a port probe) is
+    dropped when another one arrives, and leaves the server listening when it closes; once a
+    client is past `initialize`, any other connection is refused and closed."""
     lifecycle, session = _start(server)
 
     async def run() -> None:
         finished = asyncio.Event()
-        busy = False
+        active: _Connection | None = None
 
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            nonlocal busy
-            if busy:
-                await _refuse(writer)
-                return
-            busy = True
+            nonlocal active
+            while active is not None:
+                if lifecycle.started:
+                    await _refuse(writer)
+                    return
+                idle = active
+                idle.writer.transport.abort()  # a probe gives way to the newcomer
+                await idle.closed.wait()
+            active = me = _Connection(writer)
             adapter.set_writer(server, writer)
             try:
                 await pump(lambda: reader.read(CHUNK_BYTES), session)
@@ -456,12 +467,13 @@ def serve_tcp(server: LanguageServer, host: str, port: int) -> int:
                 log.info("The TCP client connection failed (%s).", type(exc).__name__)
             finally:
                 writer.close()
-                busy = False
-            if lifecycle.started:
-                finished.set()
-            else:
-                log.info("A TCP connection closed before initialize; still listening.")
-                session.restart_framing()
+                if lifecycle.started:
+                    finished.set()
+                else:
+                    log.info("A TCP connection closed before initialize; still listening.")
+                    session.restart_framing()
+                active = None
+                me.closed.set()
 
         listener = await asyncio.start_server(on_connection, host, port)
         addresses = ", ".join(str(sock.getsockname()) for sock in listener.sockets)
