@@ -65,6 +65,7 @@ class AdapterProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self._pending_writes: set[asyncio.Future[Any]] = set()  # kept until written (asyncio)
         self.on_answer: AnswerWatcher = lambda _msg_id, _ok: None
+        self._write_failed = False  # logged once: a gone client fails every later write
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         # pygls turns params of methods it does not know into its own shapes (and fails on some
@@ -110,7 +111,9 @@ class AdapterProtocol(LanguageServerProtocol):
         try:
             outcome = self.writer.write(framing.frame(text.encode("utf-8")))
         except OSError as exc:  # the client went away; the read loop ends on EOF
-            log.info("Writing to the client failed (%s).", type(exc).__name__)
+            if not self._write_failed:
+                self._write_failed = True
+                log.info("Writing to the client failed (%s).", type(exc).__name__)
             return
         if inspect.isawaitable(outcome):
             self._pending_writes.add(task := asyncio.ensure_future(outcome))
@@ -136,7 +139,9 @@ def protocol_of(server: LanguageServer) -> AdapterProtocol:
 
 
 def set_writer(server: LanguageServer, writer: Any) -> None:
-    protocol_of(server).set_writer(writer)
+    protocol = protocol_of(server)
+    protocol.set_writer(writer)
+    protocol._write_failed = False
 
 
 def watch_answers(server: LanguageServer, watcher: AnswerWatcher) -> None:

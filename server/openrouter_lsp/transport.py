@@ -143,12 +143,16 @@ class Session:
         if "id" in data and not found:
             self._error(None, INVALID_REQUEST, "Invalid Request: id must be an integer or string.")
             return
-        if data.get("jsonrpc") != "2.0" or not isinstance(method, str):
+        if (
+            data.get("jsonrpc") != "2.0"
+            or not isinstance(method, str)
+            or _has_lone_surrogate(method)
+        ):
             if found:
                 self._error(
                     msg_id,
                     INVALID_REQUEST,
-                    'Invalid Request: "jsonrpc" must be "2.0" and "method" a string.',
+                    'Invalid Request: "jsonrpc" must be "2.0" and "method" a valid string.',
                 )
             return
         if method == "exit":
@@ -223,7 +227,9 @@ def _request_id(data: Any) -> tuple[bool, Any]:
 
 
 def valid_id(value: Any) -> tuple[bool, Any]:
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+    if isinstance(value, str):
+        return not _has_lone_surrogate(value), value  # echoed back, it must be valid Unicode
+    if isinstance(value, int) and not isinstance(value, bool):
         return True, value
     if isinstance(value, float) and value.is_integer():  # 1.0 is 1; 1e999 is not an id
         return True, int(value)
