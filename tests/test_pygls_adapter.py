@@ -123,3 +123,21 @@ def test_pygls_is_pinned_to_the_tested_minor_range() -> None:
     dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
     assert "pygls>=2.1.1,<2.2" in dependencies
     assert version("pygls").startswith("2.1.")
+
+
+def test_pygls_structuring_failures_still_name_the_field() -> None:
+    # pygls raises JsonRpcInvalidParams from cattrs' validation error; the adapter reads the cause.
+    server = _server()
+    bad = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": lsp.TEXT_DOCUMENT_CODE_ACTION,
+        "params": {
+            "textDocument": {"uri": "file:///a"},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {},
+        },
+    }
+    with pytest.raises(pygls_adapter.MalformedMessage) as info:
+        pygls_adapter.structure(server, bad)
+    assert [e.path for e in info.value.errors] == ["context.diagnostics"]
