@@ -256,3 +256,39 @@ async def test_tcp_client_that_leaves_after_initialize_ends_the_server(
     client.writer.close()
     assert await asyncio.wait_for(process.wait(), WAIT_S) == 1  # no shutdown was sent
 
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+async def test_a_body_over_the_limit_streams_through_without_being_buffered(
+    tmp_path: Path,
+) -> None:
+    limit = 1024 * 1024
+    process = await ServerProcess.start(
+        tmp_path / "state", OPENROUTER_LSP_MAX_MESSAGE_BYTES=str(limit)
+    )
+    try:
+        client = process.client
+        await client.initialize()
+        before = peak_rss_mb(process.process.pid)
+        size = 200 * 1024 * 1024
+        head = b'{"jsonrpc":"2.0","id":31,"method":"openrouter/settings/get","params":{"p":"'
+        await client.write(b"Content-Length: %d\r\n\r\n%s" % (size, head))
+        chunk = b"a" * (1024 * 1024)
+        sent = len(head)
+        while sent + len(chunk) < size - 3:
+            await client.write(chunk)
+            sent += len(chunk)
+        await client.write(b"a" * (size - 3 - sent) + b'"}}' + good(32))
+        assert (await client.answer(31))["error"]["code"] == -32600
+        assert "result" in await client.answer(32)
+        grown = peak_rss_mb(process.process.pid) - before
+        assert grown < 50, f"the peak RSS grew by {grown:.0f} MB for a 200 MB message"
+    finally:
+        await process.stop()
