@@ -491,6 +491,9 @@ def serve_tcp(server: LanguageServer, host: str, port: int) -> int:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port is taken, the host unknown...
+        log.error("Cannot listen on %s:%d (%s).", host, port, exc)
+        return 2
     finally:
         adapter.stop(server)
     return lifecycle.exit_code
