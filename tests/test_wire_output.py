@@ -114,3 +114,9 @@ def test_secrets_with_json_escapes_are_scrubbed_and_the_text_stays_json(secret: 
     ):
         assert secret not in text and json.dumps(secret)[1:-1] not in text
         assert REDACTED in json.loads(text).__repr__()
+
+
+def test_unpaired_surrogates_go_out_as_replacement_characters() -> None:
+    text = outgoing.encode({"content": "a\ud800b \U0001f600 é"})
+    body = outgoing.to_bytes(text)
+    assert json.loads(body.decode("utf-8")) == {"content": "a\ufffdb \U0001f600 é"}

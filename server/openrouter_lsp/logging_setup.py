@@ -34,7 +34,8 @@ def register_secret(value: str | None) -> None:
     if not value or len(value) < 8 or value in _secrets:
         return
     _secrets.add(value)
-    in_json = {json.dumps(s)[1:-1] for s in _secrets}
+    # Escaped as ASCII (cached JSON) and as UTF-8 (what the writer sends).
+    in_json = {json.dumps(s, ensure_ascii=a)[1:-1] for s in _secrets for a in (True, False)}
     _known = _alternation({*_secrets, *in_json})
     _known_in_json = _alternation(in_json)
 

@@ -4,6 +4,8 @@
 `pygls_adapter`): `allow_nan=False`, so no frame ever carries `NaN` or `Infinity` (not JSON; an
 editor's parser rejects the whole frame) - a non-finite number becomes `null` and the log says
 where - and every known API key (current or past, any shape) is replaced by `[redacted]`.
+`to_bytes` makes the UTF-8 body; a lone surrogate (from an upstream's `\ud800` escape) becomes
+U+FFFD there, so strict decoders (serde_json, Go) never see an unpaired escape.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,15 +23,28 @@ log = logging.getLogger(__name__)
 
 _COMPACT = (",", ":")
 _NON_FINITE_WORDS = ("NaN", "Infinity")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, any of these is unpaired for UTF-8
 
 
 def encode(message: Any, default: Callable[[Any], Any] | None = None) -> str:
-    """`message` as JSON text: strict, ASCII, secrets redacted."""
+    """`message` as JSON text: strict, secrets redacted (non-ASCII kept; see `to_bytes`)."""
     try:
-        text = json.dumps(message, default=default, allow_nan=False, separators=_COMPACT)
+        text = _dumps(message, default=default, allow_nan=False)
     except ValueError:  # a NaN or an infinity somewhere: rare, so the slow path is fine
-        text = _finite(json.dumps(message, default=default, separators=_COMPACT))
+        text = _finite(_dumps(message, default=default))
     return scrub(text)
+
+
+def to_bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        log.warning("An outgoing message held unpaired UTF-16 surrogates; sent as U+FFFD.")
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+def _dumps(value: Any, **options: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=_COMPACT, **options)
 
 
 def encode_json_text(text: str) -> str:
@@ -49,7 +65,7 @@ def scrub(text: str) -> str:
         json.loads(scrubbed)
         return scrubbed
     except ValueError:
-        return json.dumps(_redact_strings(json.loads(text)), separators=_COMPACT)
+        return _dumps(_redact_strings(json.loads(text)))
 
 
 def _finite(text: str) -> str:
@@ -63,7 +79,7 @@ def _finite(text: str) -> str:
         len(places),
         shown,
     )
-    return json.dumps(value, allow_nan=False, separators=_COMPACT)
+    return _dumps(value, allow_nan=False)
 
 
 def _replace_non_finite(value: Any, places: list[str], path: str = "$") -> Any:

@@ -109,7 +109,7 @@ class AdapterProtocol(LanguageServerProtocol):
         if self.writer is None:
             return
         try:
-            outcome = self.writer.write(framing.frame(text.encode("utf-8")))
+            outcome = self.writer.write(framing.frame(outgoing.to_bytes(text)))
         except OSError as exc:  # the client went away; the read loop ends on EOF
             if not self._write_failed:
                 self._write_failed = True

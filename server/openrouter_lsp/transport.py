@@ -503,6 +503,6 @@ async def _refuse(writer: asyncio.StreamWriter) -> None:
     error = {"code": INVALID_REQUEST, "message": REFUSAL}
     text = outgoing.encode({"jsonrpc": "2.0", "id": None, "error": error})
     with contextlib.suppress(ConnectionError, OSError):
-        writer.write(framing.frame(text.encode()))
+        writer.write(framing.frame(outgoing.to_bytes(text)))
         await writer.drain()
     writer.close()
