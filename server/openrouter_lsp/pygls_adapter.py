@@ -30,6 +30,7 @@ from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 from . import framing, outgoing
+from .inbound import describe
 from .protocol import FieldError
 from .wire import RawJson, to_camel
 
@@ -224,19 +225,3 @@ def _params_path(path: str) -> str:
         return ""
     path = path.removeprefix("params.")
     return _SNAKE_SEGMENT.sub(lambda m: to_camel(m.group(0)), path)
-
-
-def describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

@@ -1,353 +1,37 @@
-"""The read side of the server on stdio and on TCP: bytes in, checked messages to pygls.
+"""The server's byte streams: stdin/stdout and one TCP client, fed to a `session.Session`.
 
-It replaces pygls' reader (which dies on a huge Content-Length, desynchronises for good after one
-bad frame and answers nothing it cannot parse): `framing.FrameDecoder` cuts the byte stream,
-then each message is checked here, in this order, before any handler sees it:
-
-1. JSON (UTF-8, no `NaN`): else -32700 with id null, and the framing resyncs;
-2. the envelope (an object, `"jsonrpc": "2.0"`, a string method, an integer or string id): else
-   -32600;
-3. the lifecycle (`lifecycle.Lifecycle`): -32002 before initialize, -32600 after shutdown;
-4. params pygls cannot hold: a lone surrogate in any string, a progress token that is not an
-   integer or a string, params pygls fails to structure: -32602 naming the field.
-
-Only the top-level object is a message (pygls' JSON object hook took any nested object with a
-`jsonrpc` member for one, and the request was never answered).
+pygls' own loops (`start_io`, `start_tcp`) are not used: they read with `readline` (a 64 KiB line
+kills the TCP loop), let a second TCP client take over the first one's answers, stop on a
+connect-and-close probe, and lose the exit code. Here: stdin is read on a daemon thread with
+`os.read` (an `exit` while it blocks is clean); TCP serves one client (a probe that has not sent
+`initialize` gives way to the next connection; later ones are refused with an error and closed);
+the return value is the LSP exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from pygls.lsp.server import LanguageServer
 
 from . import framing, outgoing
 from . import pygls_adapter as adapter
-from .errors import InvalidInput
-from .framing import (
-    MAX_MESSAGE_BYTES_ENV,
-    Frame,
-    FrameDecoder,
-    Oversized,
-    Skipped,
-    max_message_bytes,
-)
+from .framing import max_message_bytes
 from .lifecycle import INVALID_REQUEST, Lifecycle
 from .logging_setup import register_secret
-from .lsp_errors import to_jsonrpc
-from .protocol import FieldError
+from .session import Session
 
 log = logging.getLogger(__name__)
 
-PARSE_ERROR = -32700
-INTERNAL_ERROR = -32603
 CHUNK_BYTES = 256 * 1024
-PROGRESS_TOKEN_FIELDS = ("workDoneToken", "partialResultToken")
-REPLACEMENT = "\ufffd"
 
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-class Session:
-    """One client's message stream: framing, checks, lifecycle; then pygls."""
-
-    def __init__(self, server: LanguageServer, lifecycle: Lifecycle, max_body: int) -> None:
-        self.server = server
-        self.lifecycle = lifecycle
-        self.max_body = max_body
-        self.decoder = FrameDecoder(max_body)
-        adapter.watch_answers(server, lifecycle.answered)
-
-    def restart_framing(self) -> None:
-        self.decoder = FrameDecoder(self.max_body)
-
-    def receive(self, chunk: bytes) -> bool:
-        """Handle the bytes; False once the client sent `exit`."""
-        self.decoder.feed(chunk)
-        while (event := self.decoder.next_event()) is not None:
-            if isinstance(event, Frame):
-                self._on_body(event.body)
-            elif isinstance(event, Skipped):
-                self._on_skipped(event)
-            else:
-                self._on_oversized(event)
-            if self.lifecycle.exit_requested:
-                return False
-        return True
-
-    # -- framing events --------------------------------------------------------------------
-
-    def _on_skipped(self, event: Skipped) -> None:
-        log.warning("Skipped input that was not a framed message: %s.", event.reason)
-        self._error(
-            None,
-            PARSE_ERROR,
-            f"Parse error: skipped input that was not a framed message ({event.reason}); "
-            "expected 'Content-Length: N', a blank line, then N bytes of JSON.",
-        )
-
-    def _on_oversized(self, event: Oversized) -> None:
-        log.warning("Discarded a message of %d bytes (limit %d).", event.length, event.limit)
-        found, msg_id = peek_id(event.head)
-        self._error(
-            msg_id if found else None,
-            INVALID_REQUEST,
-            f"Invalid Request: the message is {event.length:,} bytes; the limit is "
-            f"{event.limit:,} (set {MAX_MESSAGE_BYTES_ENV} to change it).",
-        )
-
-    def _on_body(self, body: bytes) -> None:
-        try:
-            data = _DECODER.decode(body.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError too: its length was probably wrong
-            log.warning("Received a message that is not JSON (%s).", type(exc).__name__)
-            self._error(None, PARSE_ERROR, f"Parse error: the message is not valid JSON ({exc}).")
-            self.decoder.reject(body)
-            return
-        except RecursionError:
-            self._error(None, PARSE_ERROR, "Parse error: the message is nested too deeply.")
-            return
-        try:
-            self._on_message(data, body)
-        except Exception as exc:  # never let one message stop the loop
-            log.error("Handling a message failed (%s).", type(exc).__name__, exc_info=exc)
-            found, msg_id = _request_id(data)
-            if found:
-                self._error(msg_id, INTERNAL_ERROR, "Internal error while reading the request.")
-
-    # -- messages ------------------------------------------------------------------------------
-
-    def _on_message(self, data: Any, body: bytes) -> None:
-        if not isinstance(data, dict):
-            shape = " (batches are not supported)" if isinstance(data, list) else ""
-            self._error(None, INVALID_REQUEST, f"Invalid Request: expected a JSON object{shape}.")
-            return
-        if "method" not in data:
-            self._on_client_response(data, body)
-            return
-        method = data["method"]
-        found, msg_id = _request_id(data)
-        if "id" in data and not found:
-            self._error(None, INVALID_REQUEST, "Invalid Request: id must be an integer or string.")
-            return
-        if (
-            data.get("jsonrpc") != "2.0"
-            or not isinstance(method, str)
-            or _has_lone_surrogate(method)
-        ):
-            if found:
-                self._error(
-                    msg_id,
-                    INVALID_REQUEST,
-                    'Invalid Request: "jsonrpc" must be "2.0" and "method" a valid string.',
-                )
-            return
-        if method == "exit":
-            self.lifecycle.admit_notification(method)
-            return
-        if found:
-            data["id"] = msg_id
-            self._on_request(data, method, msg_id, body)
-        else:
-            self._on_notification(data, method, body)
-
-    def _on_request(self, data: dict[str, Any], method: str, msg_id: Any, body: bytes) -> None:
-        refusal = self.lifecycle.admit_request(method, msg_id)
-        if refusal is not None:
-            self._error(msg_id, refusal.code, refusal.message)
-            return
-        problems = params_problems(data.get("params"), body)
-        if problems:
-            self._invalid(msg_id, method, problems)
-            return
-        try:
-            message = adapter.structure(self.server, data)
-        except adapter.MalformedMessage as exc:
-            self._invalid(msg_id, method, exc.errors)
-            return
-        adapter.dispatch(self.server, message)
-
-    def _on_notification(self, data: dict[str, Any], method: str, body: bytes) -> None:
-        if not self.lifecycle.admit_notification(method):
-            log.info("Dropped notification %s (%s).", method[:80], self.lifecycle.stage.value)
-            return
-        if _may_hold_surrogates(body):
-            data["params"] = replace_lone_surrogates(data.get("params"))
-        try:
-            message = adapter.structure(self.server, data)
-        except adapter.MalformedMessage as exc:
-            log.warning("Dropped notification %s with bad params: %s", method[:80], exc)
-            return
-        adapter.dispatch(self.server, message)
-
-    def _on_client_response(self, data: dict[str, Any], body: bytes) -> None:
-        found, msg_id = _request_id(data)
-        if not found or data.get("jsonrpc") != "2.0":
-            log.warning("Dropped a message with neither a method nor a valid id.")
-            return
-        data["id"] = msg_id
-        if _may_hold_surrogates(body):
-            for member in ("result", "error"):
-                if member in data:
-                    data[member] = replace_lone_surrogates(data[member])
-        try:
-            message = adapter.structure(self.server, data)
-        except adapter.MalformedMessage:
-            adapter.fail_pending_request(self.server, msg_id, "The client's answer was malformed.")
-            return
-        adapter.dispatch(self.server, message)
-
-    # -- answers -----------------------------------------------------------------------------------
-
-    def _invalid(self, msg_id: Any, method: str, errors: list[FieldError]) -> None:
-        adapter.send_exception(self.server, msg_id, to_jsonrpc(InvalidInput(errors), method))
-
-    def _error(self, msg_id: Any, code: int, message: str) -> None:
-        adapter.send_error(self.server, msg_id, code, message)
-
-
-def _request_id(data: Any) -> tuple[bool, Any]:
-    """(True, the id) when `data` carries an id LSP allows: an integer or a string."""
-    if not isinstance(data, dict) or "id" not in data:
-        return False, None
-    return valid_id(data["id"])
-
-
-def valid_id(value: Any) -> tuple[bool, Any]:
-    if isinstance(value, str):
-        return not _has_lone_surrogate(value), value  # echoed back, it must be valid Unicode
-    if isinstance(value, int) and not isinstance(value, bool):
-        return True, value
-    if isinstance(value, float) and value.is_integer():  # 1.0 is 1; 1e999 is not an id
-        return True, int(value)
-    return False, None
-
-
-def peek_id(head: bytes) -> tuple[bool, Any]:
-    """The id of a message from its first bytes, if it comes before any nested value."""
-    text = head.decode("utf-8", "ignore")
-    decoder = json.JSONDecoder()
-    try:
-        pos = _skip_space(text, 0)
-        if text[pos] != "{":
-            return False, None
-        pos += 1
-        while True:
-            pos = _skip_space(text, pos)
-            key, pos = decoder.raw_decode(text, pos)
-            pos = _skip_space(text, pos)
-            if not isinstance(key, str) or text[pos] != ":":
-                return False, None
-            pos = _skip_space(text, pos + 1)
-            if text[pos] in "{[":
-                return False, None  # params before the id: give up rather than parse it
-            value, pos = decoder.raw_decode(text, pos)
-            if key == "id":
-                return valid_id(value)
-            pos = _skip_space(text, pos)
-            if text[pos] != ",":
-                return False, None
-            pos += 1
-    except (ValueError, IndexError):
-        return False, None
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while text[pos] in " \t\r\n":
-        pos += 1
-    return pos
-
-
-# -- params pygls cannot hold --------------------------------------------------------------------
-
-
-def _may_hold_surrogates(body: bytes) -> bool:
-    # A lone surrogate can only arrive escaped (raw UTF-8 cannot encode one): `\ud800`..`\udfff`.
-    return b"\\ud" in body or b"\\uD" in body
-
-
-def _has_lone_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def params_problems(params: Any, body: bytes) -> list[FieldError]:
-    problems: list[FieldError] = []
-    if _may_hold_surrogates(body):
-        path = find_lone_surrogate(params)
-        if path is not None:
-            problems.append(
-                FieldError(
-                    path=path,
-                    message="contains a lone surrogate (half of a UTF-16 pair), "
-                    "which is not valid Unicode",
-                )
-            )
-    if isinstance(params, dict):
-        for name in PROGRESS_TOKEN_FIELDS:
-            token = params.get(name)
-            if token is not None and (isinstance(token, float) or not valid_id(token)[0]):
-                problems.append(
-                    FieldError(
-                        path=name,
-                        message=f"expected a string or an integer, got {adapter.describe(token)}",
-                    )
-                )
-    return problems
-
-
-def find_lone_surrogate(value: Any) -> str | None:
-    """The path (`messages[0].content`) of the first string holding a lone surrogate."""
-    stack: list[tuple[Any, str]] = [(value, "")]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, str):
-            if _has_lone_surrogate(item):
-                return path
-        elif isinstance(item, dict):
-            for key, child in reversed(item.items()):
-                child_path = f"{path}.{key}" if path else str(key)
-                if _has_lone_surrogate(key):
-                    return child_path
-                stack.append((child, child_path))
-        elif isinstance(item, list):
-            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
-    return None
-
-
-def replace_lone_surrogates(value: Any) -> Any:
-    """The same JSON with each lone surrogate replaced by U+FFFD (one UTF-16 unit for one, so
-    document positions stay right)."""
-    if isinstance(value, str):
-        if not _has_lone_surrogate(value):
-            return value
-        return "".join(REPLACEMENT if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)
-    if isinstance(value, dict):
-        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [replace_lone_surrogates(v) for v in value]
-    return value
-
-
-# -- byte sources and the serve loops ------------------------------------------------------------
 
 Read = Callable[[], Awaitable[bytes]]
 
