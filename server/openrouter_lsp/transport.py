@@ -3,9 +3,9 @@
 pygls' own loops (`start_io`, `start_tcp`) are not used: they read with `readline` (a 64 KiB line
 kills the TCP loop), let a second TCP client take over the first one's answers, stop on a
 connect-and-close probe, and lose the exit code. Here: stdin is read on a daemon thread with
-`os.read` (an `exit` while it blocks is clean); TCP serves one client (a probe that has not sent
-`initialize` gives way to the next connection; later ones are refused with an error and closed);
-the return value is the LSP exit code.
+`os.read` (an `exit` while it blocks is clean); TCP serves one client (connections wait their
+turn while no client has sent `initialize`, so a probe that connects and closes is harmless;
+after that, others are refused with an error and closed); the return value is the exit code.
 """
 
 from __future__ import annotations
@@ -131,9 +131,9 @@ class _Connection:
 
 
 def serve_tcp(server: LanguageServer, host: str, port: int) -> int:
-    """Serve one client over TCP. A connection that has not sent `initialize` (a port probe) is
-    dropped when another one arrives, and leaves the server listening when it closes; once a
-    client is past `initialize`, any other connection is refused and closed."""
+    """Serve one client over TCP, connections in arrival order. One that closes before sending
+    `initialize` (a port probe) leaves the server listening for the next; once a client has sent
+    `initialize`, any other connection is refused with an error and closed."""
     lifecycle, session = _start(server)
 
     async def run() -> None:
@@ -142,13 +142,11 @@ def serve_tcp(server: LanguageServer, host: str, port: int) -> int:
 
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             nonlocal active
-            while active is not None:
-                if lifecycle.started:
-                    await _refuse(writer)
-                    return
-                idle = active
-                idle.writer.transport.abort()  # a probe gives way to the newcomer
-                await idle.closed.wait()
+            while active is not None and not lifecycle.started:
+                await active.closed.wait()  # first come, first served: a probe ends soon
+            if lifecycle.started:
+                await _refuse(writer)
+                return
             active = me = _Connection(writer)
             adapter.set_writer(server, writer)
             try:
