@@ -292,3 +292,18 @@ async def test_a_body_over_the_limit_streams_through_without_being_buffered(
         assert grown < 50, f"the peak RSS grew by {grown:.0f} MB for a 200 MB message"
     finally:
         await process.stop()
+
+
+async def test_tcp_a_probe_never_takes_the_place_of_a_connected_client(
+    tcp_server: tuple[asyncio.subprocess.Process, int],
+) -> None:
+    process, port = tcp_server
+    client = await connect(port)  # connected, not yet initialized
+    await client.write(b"\r\n")  # the server has accepted it once it reads this
+    probe = await connect(port)
+    await probe.write(b"\x16\x03\x01 TLS hello?")
+    probe.writer.close()
+    await asyncio.sleep(0.2)  # give the probe's connection time to reach the server (ordering only)
+    await client.initialize()
+    await client.assert_alive()
+    assert process.returncode is None
