@@ -141,3 +141,11 @@ def test_pygls_structuring_failures_still_name_the_field() -> None:
     with pytest.raises(pygls_adapter.MalformedMessage) as info:
         pygls_adapter.structure(server, bad)
     assert [e.path for e in info.value.errors] == ["context.diagnostics"]
+
+
+def test_a_malformed_client_answer_fails_the_waiting_request() -> None:
+    server = _server()
+    pygls_adapter.set_writer(server, ListWriter())
+    future = server.protocol.send_request("workspace/configuration", {"items": []}, msg_id="q1")
+    pygls_adapter.fail_pending_request(server, "q1", "malformed")
+    assert future.done() and "malformed" in str(future.exception())

@@ -185,8 +185,12 @@ class Session:
 
     def _on_client_response(self, data: dict[str, Any], body: bytes) -> None:
         found, msg_id = request_id(data)
-        if not found or data.get("jsonrpc") != "2.0":
+        if not found:
             log.warning("Dropped a message with neither a method nor a valid id.")
+            return
+        if data.get("jsonrpc") != "2.0" or ("result" in data) == ("error" in data):
+            # Whatever it is, the request it answers must not wait forever.
+            adapter.fail_pending_request(self.server, msg_id, "The client's answer was malformed.")
             return
         data["id"] = msg_id
         if may_hold_surrogates(body):
