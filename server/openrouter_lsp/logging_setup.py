@@ -22,22 +22,25 @@ _secrets: set[str] = set()
 REDACTED = "[redacted]"
 _NOTHING = re.compile(r"(?!)")
 # Every known secret as it appears in text and inside a JSON string (`"` and `\` escaped), in
-# one alternation compiled once per new secret: one pass over each text, however many secrets.
+# one alternation compiled once per new secret: one replacing pass over a text, however many
+# secrets. Outgoing messages are first searched with `in` (CPython's fast search runs at GB/s,
+# `re` at 0.1-1 GB/s depending on the secrets' prefixes), so a 0.5 MB catalogue costs ~0.3 ms.
 _known: re.Pattern[str] = _NOTHING
-_known_in_json: re.Pattern[str] = _NOTHING
+# (the forms to look for, their alternation): swapped as one, so a reader sees a matching pair
+_in_json: tuple[tuple[str, ...], re.Pattern[str]] = ((), _NOTHING)
 
 
 def register_secret(value: str | None) -> None:
     """Redact `value` from every log record and every message sent, from now on (never removed:
     a key that was replaced or cleared is still a secret)."""
-    global _known, _known_in_json
+    global _known, _in_json
     if not value or len(value) < 8 or value in _secrets:
         return
     _secrets.add(value)
     # Escaped as ASCII (cached JSON) and as UTF-8 (what the writer sends).
     in_json = {json.dumps(s, ensure_ascii=a)[1:-1] for s in _secrets for a in (True, False)}
     _known = _alternation({*_secrets, *in_json})
-    _known_in_json = _alternation(in_json)
+    _in_json = (tuple(in_json), _alternation(in_json))
 
 
 def _alternation(literals: set[str]) -> re.Pattern[str]:
@@ -55,7 +58,10 @@ def scrub_json_text(text: str) -> str:
     The caller checks the result still parses when a secret holds `"` or `\\` (a match could
     then start inside an escape sequence) - see `outgoing.scrub`.
     """
-    return _known_in_json.sub(REDACTED, text) if _secrets else text
+    forms, pattern = _in_json
+    if any(form in text for form in forms):
+        return pattern.sub(REDACTED, text)
+    return text
 
 
 # Shapes that are secrets even before the key store has seen them (a request being logged
