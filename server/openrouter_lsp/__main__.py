@@ -20,14 +20,13 @@ def _serve(log_level: str, tcp: str | None) -> int:
 
     configure(log_level)
     from .server import build_server
+    from .transport import serve_stdio, serve_tcp
 
     server = build_server()
     if tcp:
         host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
-    return 0
+        return serve_tcp(server, host or "127.0.0.1", int(port))
+    return serve_stdio(server)
 
 
 def _quick_serve_options(argv: list[str]) -> tuple[str, str | None] | None:

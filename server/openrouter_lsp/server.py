@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -12,73 +10,21 @@ from typing import Any, TypeVar
 from lsprotocol import types as lsp
 from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 from . import __version__, wire
 from .context import ServerContext
 from .lsp_errors import to_jsonrpc
+from .pygls_adapter import AdapterProtocol
 
 log = logging.getLogger(__name__)
 
 P = TypeVar("P")
 
 
-class OpenRouterProtocol(LanguageServerProtocol):
-    """Hands `openrouter/*` requests their params as raw JSON.
-
-    pygls turns params of methods it does not know into namedtuples (renaming keys that are not
-    Python names, and failing on some shapes without answering); `wire.structure` validates raw
-    JSON instead and names every bad field.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pending_writes: set[asyncio.Future[Any]] = set()  # kept until written (asyncio)
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        # This is json.loads' object_hook: it sees every nested object, so only a dict with
-        # `jsonrpc` is a message.
-        method = data.get("method")
-        if (
-            "jsonrpc" in data
-            and "id" in data
-            and isinstance(method, str)
-            and method.startswith("openrouter/")
-        ):
-            return JsonRPCRequestMessage(
-                id=data["id"], method=method, jsonrpc=data["jsonrpc"], params=data.get("params")
-            )
-        return super().structure_message(data)
-
-    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
-        # Plain JSON results (every openrouter/* result) skip pygls' attrs envelope, whose
-        # unstructuring would deep-copy a 337-model catalogue on every models/list.
-        if error is None and isinstance(result, wire.RawJson):
-            self._result_types.pop(msg_id, None)
-            self._write_raw(f'{{"jsonrpc":"2.0","id":{json.dumps(msg_id)},"result":{result.text}}}')
-            return
-        if error is None and isinstance(result, (dict, list)):
-            self._result_types.pop(msg_id, None)
-            self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
-            return
-        super()._send_response(msg_id, result, error)
-
-    def _write_raw(self, body: str) -> None:
-        if self.writer is None:
-            return
-        encoded = body.encode("utf-8")
-        header = f"Content-Length: {len(encoded)}\r\n\r\n".encode("ascii")
-        outcome = self.writer.write(header + encoded)
-        if inspect.isawaitable(outcome):
-            self._pending_writes.add(task := asyncio.ensure_future(outcome))
-            task.add_done_callback(self._pending_writes.discard)
-
-
 class OpenRouterLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            name="openrouter-lsp", version=__version__, protocol_cls=OpenRouterProtocol
+            name="openrouter-lsp", version=__version__, protocol_cls=AdapterProtocol
         )
         self.ctx = ServerContext(self)
 

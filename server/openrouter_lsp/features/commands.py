@@ -24,6 +24,7 @@ from .. import protocol, wire
 from ..errors import InvalidInput, invalid
 from ..lsp_errors import to_jsonrpc
 from ..protocol import ChatMessage, ChatParams, FieldError
+from ..pygls_adapter import replace_builtin_feature
 from ..state_dir import write_atomic
 from .editor import client_supports
 
@@ -366,4 +367,4 @@ def install(server: OpenRouterLanguageServer, table: dict[str, Handler]) -> None
         except Exception as exc:
             raise to_jsonrpc(exc, params.command) from None
 
-    server.protocol.fm.builtin_features[lsp.WORKSPACE_EXECUTE_COMMAND] = execute_command
+    replace_builtin_feature(server, lsp.WORKSPACE_EXECUTE_COMMAND, execute_command)
