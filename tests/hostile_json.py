@@ -33,8 +33,13 @@ class Raw:
 
     @property
     def beyond_parser(self) -> bool:
-        """Valid JSON that Python's parser refuses: too deep, or an int over 4,300 digits."""
-        return self.label.startswith(("depth ", "digits "))
+        """Text a strict JSON reader refuses as a whole message: valid JSON too deep or with an
+        int over 4,300 digits (Python's parser refuses them), or the non-JSON NaN/Infinity
+        tokens (Python's parser accepts them; JSON does not)."""
+        return self.label.startswith(("depth ", "digits ")) or self.text.lstrip("-") in (
+            "NaN",
+            "Infinity",
+        )
 
 
 class Big:

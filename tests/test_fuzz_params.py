@@ -222,11 +222,15 @@ class Harness:
 
 
 def lenient_value(text: str) -> Any:
-    """What Python's parser makes of a JSON text (the server echoes that); None if nothing."""
+    """What the server makes of a JSON text and echoes: Python's reading of it, an integral
+    number as an integer (JSON does not tell 1.0 from 1); None if nothing."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError:
         return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def message_method(frame: Frame) -> Any:
