@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import protocol, wire
 from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error
-from ..openrouter.client import get_json
+from ..openrouter.account import fetch_account
 from ..protocol import (
     AccountInfo,
     EmptyParams,
@@ -18,24 +18,6 @@ from ..protocol import (
 if TYPE_CHECKING:
     from ..context import ServerContext
     from ..server import OpenRouterLanguageServer
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def parse_account(payload: object) -> AccountInfo:
-    data = payload.get("data") if isinstance(payload, dict) else None
-    data = data if isinstance(data, dict) else {}
-    label = data.get("label")
-    free = data.get("is_free_tier")
-    return AccountInfo(
-        label=label if isinstance(label, str) else None,
-        limit=_number(data.get("limit")),
-        usage=_number(data.get("usage")),
-        limit_remaining=_number(data.get("limit_remaining")),
-        is_free_tier=free if isinstance(free, bool) else None,
-    )
 
 
 def unknown_model(model_id: str, path: str = "modelId") -> InvalidInput:
@@ -87,10 +69,4 @@ def register(server: OpenRouterLanguageServer) -> None:
         key = ctx.api_key()
         if not key:
             raise no_api_key_error()
-        try:
-            payload = await get_json(ctx.base_url(), "/key", key)
-        except UpstreamError as exc:
-            if exc.detail.status != 404:
-                raise
-            payload = await get_json(ctx.base_url(), "/auth/key", key)  # older deployments
-        return parse_account(payload)
+        return await fetch_account(ctx.base_url(), key)

@@ -7,11 +7,10 @@ fields and blank lines carry nothing for us.
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterable, AsyncIterator
+
+from .limits import MAX_SSE_LINE_CHARS
 
 DONE = "[DONE]"
-# A line this long without a newline is not SSE: stop before it eats the memory.
-MAX_LINE_CHARS = 16 * 1024 * 1024
 
 
 class MalformedStream(Exception):
@@ -22,13 +21,17 @@ class SSEDecoder:
     """Incremental decoder: feed it bytes, get back the data of each complete event.
 
     Bytes are decoded once per read (a UTF-8 character split across reads is kept for the next
-    one) and split into lines as text: cheaper than decoding line by line.
+    one) and split into lines as text: cheaper than decoding line by line. A line, or an event
+    of many `data:` lines, longer than `max_event_chars` is not a chat chunk: it is refused
+    before it eats the memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_chars: int | None = None) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
         self._tail = ""
         self._data: list[str] = []
+        self._data_chars = 0
+        self._max = max_event_chars or MAX_SSE_LINE_CHARS.count()
 
     def feed(self, chunk: bytes) -> list[str]:
         text = self._utf8.decode(chunk)
@@ -36,8 +39,8 @@ class SSEDecoder:
             text = self._tail + text
         lines = text.split("\n")
         self._tail = lines.pop()
-        if len(self._tail) > MAX_LINE_CHARS:
-            raise MalformedStream(f"a line of more than {MAX_LINE_CHARS:,} characters")
+        if len(self._tail) > self._max:
+            raise MalformedStream(f"a line of more than {self._max:,} characters")
         return self._events(lines)
 
     def close(self) -> list[str]:
@@ -54,18 +57,12 @@ class SSEDecoder:
                 if line.endswith("\r"):
                     line = line[:-1]
                 data.append(line[6:] if line.startswith("data: ") else line[5:])
+                self._data_chars += len(line)
+                if self._data_chars > self._max:
+                    raise MalformedStream(f"an event of more than {self._max:,} characters")
             elif (not line or line == "\r") and data:
                 events.append(data[0] if len(data) == 1 else "\n".join(data))
                 data.clear()
+                self._data_chars = 0
             # ":" comments, other fields and unknown lines are ignored, as the SSE standard says.
         return events
-
-
-async def event_data(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
-    """The data of each event of a byte stream, in order."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for data in decoder.feed(chunk):
-            yield data
-    for data in decoder.close():
-        yield data
