@@ -150,11 +150,12 @@ def sse_answer(body: bytes) -> Handler:
     return answer(body, Content_Type="text/event-stream")
 
 
-def gzip_bomb(size: int) -> bytes:
-    """`size` zero bytes, gzipped (about a thousandth of the size)."""
+def gzip_bomb(size: int, prefix: bytes = b"") -> bytes:
+    """`prefix` then `size` zero bytes, gzipped (about a thousandth of the size)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
     block = bytes(1024 * 1024)
-    parts = [compressor.compress(block) for _ in range(size // len(block))]
+    parts = [compressor.compress(prefix)]
+    parts += [compressor.compress(block) for _ in range(size // len(block))]
     parts.append(compressor.flush())
     return b"".join(parts)
 
@@ -172,19 +173,21 @@ async def upstream() -> AsyncIterator[LoopbackUpstream]:
 
 
 async def session_for(
-    tmp_path: Path, upstream: LoopbackUpstream, key: str, **env: str
+    tmp_path: Path, upstream: LoopbackUpstream, key: str, base_url: str | None = None, **env: str
 ) -> LspSession:
     """The real server with its custom base URL at `upstream`, the key, and extra env vars."""
     home = tmp_path / "state"
-    write_settings(home, useCustomBaseUrl=True, customBaseUrl=upstream.base_url, modelId=MODEL)
+    write_settings(
+        home, useCustomBaseUrl=True, customBaseUrl=base_url or upstream.base_url, modelId=MODEL
+    )
     return await start_session(home, server_env(home, OPENROUTER_API_KEY=key, **env))
 
 
 @contextlib.asynccontextmanager
 async def running_session(
-    tmp_path: Path, upstream: LoopbackUpstream, key: str, **env: str
+    tmp_path: Path, upstream: LoopbackUpstream, key: str, base_url: str | None = None, **env: str
 ) -> AsyncIterator[LspSession]:
-    session = await session_for(tmp_path, upstream, key, **env)
+    session = await session_for(tmp_path, upstream, key, base_url, **env)
     try:
         yield session
     finally:
