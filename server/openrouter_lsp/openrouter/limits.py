@@ -81,7 +81,7 @@ MAX_SSE_LINE_CHARS = Limit(
     "characters of one server-sent event (one stream chunk)",
 )
 MAX_ANSWER_CHARS = Limit(
-    "OPENROUTER_LSP_MAX_ANSWER_CHARS", 32 * MIB,
+    "OPENROUTER_LSP_MAX_ANSWER_CHARS", 8 * MIB,
     "characters of one answer (content plus reasoning), far above any model's output limit",
 )
 ALL = (

@@ -28,25 +28,40 @@ class SSEDecoder:
 
     def __init__(self, max_event_chars: int | None = None) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-        self._tail = ""
+        # The line still arriving, in pieces: joined once, when its newline comes (appending
+        # each read to one string would copy a long line once per read).
+        self._tail: list[str] = []
+        self._tail_chars = 0
         self._data: list[str] = []
         self._data_chars = 0
         self._max = max_event_chars or MAX_SSE_LINE_CHARS.count()
 
     def feed(self, chunk: bytes) -> list[str]:
         text = self._utf8.decode(chunk)
+        if "\n" not in text:
+            self._keep(text)
+            return []
         if self._tail:
-            text = self._tail + text
+            self._tail.append(text)
+            text = "".join(self._tail)
+            self._tail = []
+            self._tail_chars = 0
         lines = text.split("\n")
-        self._tail = lines.pop()
-        if len(self._tail) > self._max:
-            raise MalformedStream(f"a line of more than {self._max:,} characters")
+        self._keep(lines.pop())
         return self._events(lines)
+
+    def _keep(self, partial_line: str) -> None:
+        if partial_line:
+            self._tail.append(partial_line)
+            self._tail_chars += len(partial_line)
+            if self._tail_chars > self._max:
+                raise MalformedStream(f"a line of more than {self._max:,} characters")
 
     def close(self) -> list[str]:
         """The data still pending when the stream ends (a last event without its blank line)."""
-        text = self._tail + self._utf8.decode(b"", final=True)
-        self._tail = ""
+        text = "".join(self._tail) + self._utf8.decode(b"", final=True)
+        self._tail = []
+        self._tail_chars = 0
         return self._events([*text.split("\n"), ""])
 
     def _events(self, lines: list[str]) -> list[str]:
