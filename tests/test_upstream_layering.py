@@ -84,3 +84,12 @@ async def test_a_tls_failure_is_named_through_the_server(
         server.close()
     data = upstream_data(error)
     assert data["kind"] == "network" and "TLS" in data["message"], data
+
+
+def test_the_readme_lists_every_upstream_limit() -> None:
+    from openrouter_lsp.openrouter import limits
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("### Limits", 1)[1].split("\n## ", 1)[0]
+    for limit in limits.ALL:
+        assert f"`{limit.env}`" in section, limit.env

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) incre
 
 RETRY_STATUSES = frozenset({429, 502, 503})
 # `raw_decode` on text skips json.loads' encoding detection: a third of the per-chunk cost.
-_decode = UPSTREAM_JSON.raw_decode
+_decode = json.JSONDecoder().raw_decode
 # After [DONE], how long to wait for the end of the HTTP body so the connection can be reused.
 DRAIN_TIMEOUT_S = 0.25
 
@@ -144,7 +145,12 @@ class _Stream:
         if data[:1].isspace():
             data = data.strip()
         try:
-            chunk, end = _decode(data)
+            try:
+                chunk, end = _decode(data)
+            except ValueError:
+                # An integer of thousands of digits fails the fast decoder; the upstream one
+                # keeps the chunk (the number is then refused where it is read).
+                chunk, end = UPSTREAM_JSON.raw_decode(data)
             if end != len(data) and data[end:].strip():
                 raise ValueError("trailing data")
         except ValueError:
