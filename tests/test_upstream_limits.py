@@ -156,6 +156,19 @@ async def test_too_many_models_are_refused(tmp_path: Path, upstream: LoopbackUps
     assert "more than 20 models" in message and "OPENROUTER_LSP_MAX_CATALOGUE_MODELS" in message
 
 
+async def test_one_oversized_catalogue_entry_is_refused(
+    tmp_path: Path, upstream: LoopbackUpstream
+) -> None:
+    # 700,000 tiny values in one entry: parsed at once, it would hold the event loop.
+    model = {**CATALOGUE["data"][0], "junk": [[] for _ in range(700_000)]}
+    upstream.routes["/models"] = json_answer({"data": [model]})
+    async with running_session(tmp_path, upstream, TEST_KEY) as lsp:
+        error = await lsp.call_error("openrouter/models/list", {})
+    message = upstream_data(error)["message"]
+    assert "longer than 65,536 characters" in message
+    assert "OPENROUTER_LSP_MAX_CATALOGUE_ENTRY_CHARS" in message
+
+
 async def test_a_gzipped_catalogue_within_the_cap_is_served(
     tmp_path: Path, upstream: LoopbackUpstream
 ) -> None:
@@ -275,3 +288,15 @@ async def test_an_answer_within_the_limits_is_unchanged(
     async with running_session(tmp_path, upstream, TEST_KEY) as lsp:
         result = await chat(lsp)
     assert result["content"] == "Compressed, and complete."
+
+
+async def test_catalogue_items_are_decoded_exactly_across_slice_boundaries() -> None:
+    from openrouter_lsp.openrouter.json_items import array_items
+    from openrouter_lsp.openrouter.numbers import UPSTREAM_JSON
+
+    # Values shorter and longer than the first 16 KiB slice, before and after other members.
+    items: list[object] = [12345678901234567, "s" * 16_380, 3.25e10, {"a": [1, 2, "x" * 20_000]}]
+    items += [*range(2_000), "tail"]
+    text = json.dumps({"other": {"x": [1]}, "data": items, "after": "not read"})
+    decoded = [item async for item in array_items(text, "data", UPSTREAM_JSON, 64 * KiB)]
+    assert decoded == items

@@ -22,8 +22,8 @@ from ..errors import InvalidInput, UpstreamError, upstream_error
 from ..protocol import ModelInfo, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_body, get_json
-from .json_items import array_items
-from .limits import MAX_CATALOGUE_BYTES, MAX_CATALOGUE_MODELS
+from .json_items import ItemTooLarge, array_items
+from .limits import MAX_CATALOGUE_BYTES, MAX_CATALOGUE_ENTRY_CHARS, MAX_CATALOGUE_MODELS
 from .models_parse import parse_endpoints, parse_model
 from .numbers import UPSTREAM_JSON
 
@@ -120,7 +120,8 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
     keys: list[str] = []
     try:
         text = body.decode("utf-8-sig")
-        async for item in array_items(text, "data", UPSTREAM_JSON):
+        max_entry = MAX_CATALOGUE_ENTRY_CHARS.count()
+        async for item in array_items(text, "data", UPSTREAM_JSON, max_entry):
             model = parse_model(item) if isinstance(item, dict) else None
             if model is None:
                 continue  # entries that are not models are skipped, not fatal
@@ -133,6 +134,12 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
             fragments.append(_encode(model))
             ids.append(model.id)
             keys.append(search_key(model.id, model.name))
+    except ItemTooLarge as exc:
+        raise upstream_error(
+            "bad_request",
+            f"{where}: {exc}, so it was not used (limit: {MAX_CATALOGUE_ENTRY_CHARS.env}). "
+            "Check the base URL.",
+        ) from None
     except ValueError as exc:  # UnicodeDecodeError included
         raise upstream_error(
             "bad_request", f"{where}: not a model list with a `data` array ({exc})."

@@ -303,8 +303,8 @@ async def _attempt(
                     raise _Retry(error)
                 raise error
             if "text/event-stream" not in response.headers.get("content-type", ""):
-                outcome = _from_json(stream, await _read_json_body(stream, response),
-                                     response.headers)
+                body = await _read_json_body(stream, response)
+                outcome = _from_json(stream, body, response.headers)
             else:
                 await _read_events(stream, response)
                 outcome = stream.outcome()
@@ -331,11 +331,11 @@ async def _attempt(
 
 
 def _redirect_error(request: ChatRequest, status: int, location: str | None) -> UpstreamError:
-    target = f" to {location[:200]}" if location else ""  # may echo the key: cleaned
+    # The Location may echo the key (`?key=…`): cleaned like any upstream text.
+    target = f" to {clean_text(location[:200])}" if location else ""
     return upstream_error(
         "bad_request",
-        f"{request.base_url} answered with a redirect (HTTP {status}{clean_text(target)}). The "
-        "API key is "
+        f"{request.base_url} answered with a redirect (HTTP {status}{target}). The API key is "
         "never sent across a redirect: set the final address as the base URL.",
         status=status,
     )

@@ -72,6 +72,11 @@ MAX_CATALOGUE_MODELS = Limit(
     "OPENROUTER_LSP_MAX_CATALOGUE_MODELS", 20_000,
     "models in the catalogue; the real one has a few hundred",
 )
+MAX_CATALOGUE_ENTRY_CHARS = Limit(
+    "OPENROUTER_LSP_MAX_CATALOGUE_ENTRY_CHARS", 64 * 1024,
+    "characters of one model in the catalogue (the real largest is 3.5 KB): one entry is parsed "
+    "at once, so this bounds how long the event loop waits on it",
+)
 MAX_BODY_BYTES = Limit(
     "OPENROUTER_LSP_MAX_BODY_BYTES", 256 * 1024,
     "bytes of any other JSON body (endpoints, account, error bodies) after decompression",
@@ -90,6 +95,7 @@ ALL = (
     STALL_TIMEOUT,
     MAX_CATALOGUE_BYTES,
     MAX_CATALOGUE_MODELS,
+    MAX_CATALOGUE_ENTRY_CHARS,
     MAX_BODY_BYTES,
     MAX_SSE_LINE_CHARS,
     MAX_ANSWER_CHARS,
