@@ -102,7 +102,7 @@ async def test_catalogue_and_account_requests_have_a_deadline_too(
 async def test_a_gzip_bombed_catalogue_is_refused_while_the_server_stays_responsive(
     tmp_path: Path, upstream: LoopbackUpstream
 ) -> None:
-    bomb = gzip_bomb(256 * 1024 * 1024)  # 256 MB of zeros in ~250 KB
+    bomb = gzip_bomb(64 * 1024 * KiB)  # 64 MB of zeros in ~64 KB
     upstream.routes["/models"] = answer(bomb, Content_Encoding="gzip",
                                         Content_Type="application/json")
     async with running_session(
@@ -216,9 +216,9 @@ async def test_one_sse_event_is_capped(
 ) -> None:
     first = sse(chunk("Before the flood. "))
     if compressed:
-        # The second event is a 256 MB line of zeros, in ~250 KB.
+        # The second event is a 64 MB line of zeros, in ~64 KB.
         upstream.routes["/chat/completions"] = answer(
-            gzip_bomb(256 * 1024 * KiB, prefix=first + b"data: "),
+            gzip_bomb(64 * 1024 * KiB, prefix=first + b"data: "),
             Content_Type="text/event-stream", Content_Encoding="gzip",
         )
     else:

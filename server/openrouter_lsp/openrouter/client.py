@@ -101,12 +101,12 @@ async def _get_body(base_url: str, path: str, api_key: str | None, cap: Limit) -
     except httpx.HTTPError as exc:
         raise error_from_transport(exc, base_url) from None
     except BodyTooLarge as exc:
-        raise body_too_large(base_url + path, exc.cap, cap) from None
+        raise _body_too_large(base_url + path, exc.cap, cap) from None
     except BadEncoding as exc:
         raise upstream_error("bad_request", f"{base_url}{path} sent {exc}.") from None
 
 
-def body_too_large(url: str, size: int, cap: Limit) -> UpstreamError:
+def _body_too_large(url: str, size: int, cap: Limit) -> UpstreamError:
     return upstream_error(
         "bad_request",
         f"{url} sent more than {size_text(size)} (after decompression), so it was not read "
