@@ -1,14 +1,11 @@
-"""`GET /key`: the account behind the API key (label, limit, usage, free tier)."""
+"""The account behind the API key: `GET /key` (`/auth/key` on older deployments)."""
 
 from __future__ import annotations
 
 from ..errors import UpstreamError
 from ..protocol import AccountInfo
 from .client import get_json
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+from .numbers import finite_number
 
 
 def parse_account(payload: object) -> AccountInfo:
@@ -18,14 +15,15 @@ def parse_account(payload: object) -> AccountInfo:
     free = data.get("is_free_tier")
     return AccountInfo(
         label=label if isinstance(label, str) else None,
-        limit=_number(data.get("limit")),
-        usage=_number(data.get("usage")),
-        limit_remaining=_number(data.get("limit_remaining")),
+        limit=finite_number(data.get("limit"), "key limit"),
+        usage=finite_number(data.get("usage"), "key usage"),
+        limit_remaining=finite_number(data.get("limit_remaining"), "key limit_remaining"),
         is_free_tier=free if isinstance(free, bool) else None,
     )
 
 
 async def fetch_account(base_url: str, api_key: str) -> AccountInfo:
+    """The key's label, credit limit and usage; UpstreamError on failure."""
     try:
         payload = await get_json(base_url, "/key", api_key)
     except UpstreamError as exc:

@@ -21,14 +21,21 @@ from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
 from ..protocol import ModelInfo, ProviderEndpoint
 from ..state_dir import write_atomic
-from .client import get_json
-from .models_parse import parse_endpoints, parse_models
+from .client import get_body, get_json
+from .json_items import ItemTooLarge, array_items
+from .limits import MAX_CATALOGUE_BYTES, MAX_CATALOGUE_ENTRY_CHARS, MAX_CATALOGUE_MODELS
+from .models_parse import parse_endpoints, parse_model
+from .numbers import UPSTREAM_JSON
 
 log = logging.getLogger(__name__)
 
 FRESH_FOR_S = 3600.0
 ENDPOINTS_FRESH_FOR_S = 300.0
 CACHE_FORMAT = 1
+
+
+def search_key(model_id: str, name: str) -> str:
+    return f"{model_id}\n{name}".casefold()
 
 
 @dataclass
@@ -39,17 +46,26 @@ class CatalogueSnapshot:
     base_url: str
     fragments: list[str]  # one ModelInfo as JSON text per model
     fetched_at: float  # epoch seconds
-    ids: list[str] = field(init=False)
+    ids: list[str]
+    _search_keys: list[str]  # id and name, case-folded, per model
     by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
-    _search_keys: list[str] = field(init=False)
     # Parsed entries, kept: a chat looks its model up on the path to the first token.
     _parsed: dict[int, ModelInfo] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        decoded = [json.loads(f) for f in self.fragments]
-        self.ids = [m["id"] for m in decoded]
         self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
-        self._search_keys = [f"{m['id']}\n{m['name']}".casefold() for m in decoded]
+
+    @classmethod
+    def from_models(
+        cls, base_url: str, models: list[ModelInfo], fetched_at: float
+    ) -> CatalogueSnapshot:
+        return cls(
+            base_url,
+            [_encode(m) for m in models],
+            fetched_at,
+            [m.id for m in models],
+            [search_key(m.id, m.name) for m in models],
+        )
 
     def _index(self, model_id: str) -> int | None:
         # `:free`, `:nitro`… variants are routed to the base model's entry when not listed.
@@ -94,12 +110,41 @@ def _encode(model: ModelInfo) -> str:
     return json.dumps(wire.unstructure(model), separators=(",", ":"))
 
 
-def encode_models(payload: object, base_url: str) -> list[str]:
-    """GET /models' JSON as one ModelInfo JSON text per model."""
+async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> CatalogueSnapshot:
+    """GET /models' body as a snapshot, parsed model by model so that the event loop gets a
+    turn every few milliseconds (`json_items`); UpstreamError when it is not a model list."""
+    where = f"{base_url}/models"
+    max_models = MAX_CATALOGUE_MODELS.count()
+    fragments: list[str] = []
+    ids: list[str] = []
+    keys: list[str] = []
     try:
-        return [_encode(m) for m in parse_models(payload)]
-    except ValueError as exc:
-        raise upstream_error("bad_request", f"{base_url}/models: {exc}.") from None
+        text = body.decode("utf-8-sig")
+        max_entry = MAX_CATALOGUE_ENTRY_CHARS.count()
+        async for item in array_items(text, "data", UPSTREAM_JSON, max_entry):
+            model = parse_model(item) if isinstance(item, dict) else None
+            if model is None:
+                continue  # entries that are not models are skipped, not fatal
+            if len(fragments) >= max_models:
+                raise upstream_error(
+                    "bad_request",
+                    f"{where} lists more than {max_models:,} models, so it was not used "
+                    f"(limit: {MAX_CATALOGUE_MODELS.env}). Check the base URL.",
+                )
+            fragments.append(_encode(model))
+            ids.append(model.id)
+            keys.append(search_key(model.id, model.name))
+    except ItemTooLarge as exc:
+        raise upstream_error(
+            "bad_request",
+            f"{where}: {exc}, so it was not used (limit: {MAX_CATALOGUE_ENTRY_CHARS.env}). "
+            "Check the base URL.",
+        ) from None
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise upstream_error(
+            "bad_request", f"{where}: not a model list with a `data` array ({exc})."
+        ) from None
+    return CatalogueSnapshot(base_url, fragments, fetched_at, ids, keys)
 
 
 def release_freed_memory() -> None:
@@ -165,11 +210,14 @@ class Catalogue:
         return await asyncio.shield(task)
 
     async def _fetch(self, base_url: str, api_key: str | None) -> CatalogueSnapshot:
-        fragments = encode_models(await get_json(base_url, "/models", api_key), base_url)
-        # The parse's garbage goes back to the OS before the long-lived index is built, so the
-        # two do not share (and pin) memory pages.
-        release_freed_memory()
-        snapshot = CatalogueSnapshot(base_url, fragments, time.time())
+        body = await get_body(base_url, "/models", api_key, MAX_CATALOGUE_BYTES)
+        try:
+            snapshot = await build_snapshot(base_url, body, time.time())
+        finally:
+            del body
+            # The body and the parse's garbage go back to the OS at once (a big catalogue
+            # would otherwise keep its peak resident).
+            release_freed_memory()
         self._snapshots[base_url] = snapshot
         self._save_disk(snapshot)
         return snapshot
@@ -193,8 +241,9 @@ class Catalogue:
             if document.get("format") != CACHE_FORMAT or document.get("baseUrl") != base_url:
                 return None
             models = [wire.structure(m, ModelInfo) for m in document["models"]]  # validates
-            fragments = [_encode(m) for m in models]
-            snapshot = CatalogueSnapshot(base_url, fragments, float(document["fetchedAt"]))
+            snapshot = CatalogueSnapshot.from_models(
+                base_url, models, float(document["fetchedAt"])
+            )
         except FileNotFoundError:
             return None
         except (

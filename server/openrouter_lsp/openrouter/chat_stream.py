@@ -4,8 +4,10 @@ received so far.
 
 - Retries happen only before the first token (HTTP 429/502/503, bounded, honouring
   Retry-After up to a cap); once text has streamed, a failure ends the request.
-- A stream that sends nothing for `stall_timeout` seconds is a timeout (keep-alive comments
-  count as life: OpenRouter sends them while a slow provider thinks).
+- A stream that sends nothing for the stall timeout is a timeout (keep-alive comments count as
+  life: OpenRouter sends them while a slow provider thinks); the chat deadline bounds the whole
+  request, so keep-alives or headers trickled forever cannot keep it pending.
+- One event is at most `MAX_SSE_LINE_CHARS`, one answer at most `MAX_ANSWER_CHARS` (`limits`).
 - Cancellation (the task's CancelledError) leaves the `async with` of the stream at once, which
   closes the connection: the provider sees the disconnect and stops billing.
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +26,24 @@ import attrs
 
 from ..errors import UpstreamError, upstream_error
 from ..protocol import ErrorKind
+from .body import BadEncoding, BodyTooLarge, iter_body, read_body, read_prefix
 from .client import CONNECT_TIMEOUT_S, http_client
-from .errors import error_body, error_from_http, error_from_payload, error_from_transport
+from .errors import (
+    clean_text,
+    error_body,
+    error_from_http,
+    error_from_payload,
+    error_from_transport,
+)
+from .limits import (
+    CHAT_DEADLINE,
+    MAX_ANSWER_CHARS,
+    MAX_BODY_BYTES,
+    MAX_SSE_LINE_CHARS,
+    STALL_TIMEOUT,
+    size_text,
+)
+from .numbers import UPSTREAM_JSON, loads
 from .sse import DONE, MalformedStream, SSEDecoder
 
 if TYPE_CHECKING:
@@ -35,25 +52,15 @@ if TYPE_CHECKING:
 OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
 
 RETRY_STATUSES = frozenset({429, 502, 503})
-DEFAULT_STALL_TIMEOUT_S = 120.0
-STALL_TIMEOUT_ENV = "OPENROUTER_LSP_STALL_TIMEOUT"
-MAX_ERROR_BODY_BYTES = 256 * 1024
 # `raw_decode` on text skips json.loads' encoding detection: a third of the per-chunk cost.
 _decode = json.JSONDecoder().raw_decode
 # After [DONE], how long to wait for the end of the HTTP body so the connection can be reused.
 DRAIN_TIMEOUT_S = 0.25
 
 
-def stall_timeout_from_env() -> float:
-    raw = os.environ.get(STALL_TIMEOUT_ENV)
-    if raw:
-        try:
-            value = float(raw)
-        except ValueError:
-            return DEFAULT_STALL_TIMEOUT_S
-        if value > 0:
-            return value
-    return DEFAULT_STALL_TIMEOUT_S
+def _text_or_none(value: object) -> str | None:
+    """A string field of a chunk (model, provider, id, finish reason); anything else is absent."""
+    return value if isinstance(value, str) and value else None
 
 
 @attrs.frozen
@@ -100,11 +107,12 @@ class _Retry(Exception):
 class _Stream:
     """The state of one attempt: what has arrived so far."""
 
-    def __init__(self, request: ChatRequest, on_delta: OnDelta) -> None:
+    def __init__(self, request: ChatRequest, on_delta: OnDelta, max_chars: int) -> None:
         self.request = request
         self.on_delta = on_delta
         self.content: list[str] = []
         self.reasoning: list[str] = []
+        self.chars_left = max_chars  # of content and reasoning together
         self.finish_reason: str | None = None
         self.model: str | None = None
         self.provider: str | None = None
@@ -137,7 +145,12 @@ class _Stream:
         if data[:1].isspace():
             data = data.strip()
         try:
-            chunk, end = _decode(data)
+            try:
+                chunk, end = _decode(data)
+            except ValueError:
+                # An integer of thousands of digits fails the fast decoder; the upstream one
+                # keeps the chunk (the number is then refused where it is read).
+                chunk, end = UPSTREAM_JSON.raw_decode(data)
             if end != len(data) and data[end:].strip():
                 raise ValueError("trailing data")
         except ValueError:
@@ -170,24 +183,37 @@ class _Stream:
                     if content:
                         if not isinstance(content, str):
                             raise TypeError("content")
-                        self.content.append(content)
+                        self.chars_left -= len(content)
                     if reasoning:
                         if not isinstance(reasoning, str):
                             raise TypeError("reasoning")
+                        self.chars_left -= len(reasoning)
+                    if self.chars_left < 0:
+                        raise self.too_long()
+                    if content:
+                        self.content.append(content)
+                    if reasoning:
                         self.reasoning.append(reasoning)
                     self.on_delta(content or None, reasoning or None)
             finish = choice.get("finish_reason")
             if finish:
-                self.finish_reason = finish
+                self.finish_reason = _text_or_none(finish)
                 if finish == "error":
                     raise self._error({"message": "the provider ended the answer with an error"})
         usage = chunk.get("usage")
         if usage:
             self.usage = usage
         if self.model is None:
-            self.generation_id = self.generation_id or chunk.get("id") or None
-            self.model = chunk.get("model") or None
-            self.provider = chunk.get("provider") or None
+            self.generation_id = self.generation_id or _text_or_none(chunk.get("id"))
+            self.model = _text_or_none(chunk.get("model"))
+            self.provider = _text_or_none(chunk.get("provider"))
+
+    def too_long(self) -> UpstreamError:
+        limit = MAX_ANSWER_CHARS.count()
+        return self.fail(
+            f"{self.request.service} sent an answer longer than {limit:,} characters, so it was "
+            f"cut short there (limit: {MAX_ANSWER_CHARS.env}). The text so far is kept."
+        )
 
     def _error(self, error: dict[str, Any]) -> UpstreamError:
         mapped = error_from_payload(error, None, service=self.request.service)
@@ -201,47 +227,65 @@ class _Stream:
             provider_name=detail.provider_name,
         )
 
-    def started(self) -> bool:
-        return bool(self.content or self.reasoning)
+
+class _Chat:
+    """One chat across its attempts: the attempt in progress is what a deadline cuts short."""
+
+    def __init__(self, request: ChatRequest, on_delta: OnDelta) -> None:
+        self.request = request
+        self.on_delta = on_delta
+        self.max_chars = MAX_ANSWER_CHARS.count()
+        self.stream = _Stream(request, on_delta, self.max_chars)
+
+    def next_attempt(self) -> _Stream:
+        self.stream = _Stream(self.request, self.on_delta, self.max_chars)
+        return self.stream
 
 
-async def stream_chat(
-    request: ChatRequest,
-    on_delta: OnDelta,
-    *,
-    stall_timeout: float | None = None,
-    retry: RetryPolicy | None = None,
-    client: httpx.AsyncClient | None = None,
-) -> ChatOutcome:
-    """Stream one chat; raises UpstreamError (with `partialContent`) on failure."""
+async def stream_chat(request: ChatRequest, on_delta: OnDelta) -> ChatOutcome:
+    """Stream one chat within the chat deadline; raises UpstreamError (with `partialContent`)
+    on failure."""
+    chat = _Chat(request, on_delta)
+    deadline = CHAT_DEADLINE.value()
+    try:
+        return await asyncio.wait_for(_attempts(chat), deadline)
+    except asyncio.TimeoutError:
+        # Leaving wait_for cancelled the attempt, which closed its connection.
+        raise chat.stream.fail(
+            f"{request.service} did not complete the answer within {deadline:g} s, so the "
+            f"request was stopped (limit: {CHAT_DEADLINE.env}). Try again, or pick a faster "
+            "model or provider.",
+            kind="timeout",
+        ) from None
+
+
+async def _attempts(chat: _Chat) -> ChatOutcome:
+    """Attempts until one succeeds; retries happen only before the first token."""
     import httpx
 
-    retry = retry or RetryPolicy()
-    stall = stall_timeout if stall_timeout is not None else stall_timeout_from_env()
+    retry = RetryPolicy()
+    stall = STALL_TIMEOUT.value()
     timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=stall, write=60.0, pool=30.0)
-    client = client or http_client()
+    client = http_client()
     attempt = 0
     while True:
         try:
-            return await _attempt(client, request, on_delta, timeout, stall)
+            return await _attempt(client, chat.stream, timeout, stall)
         except _Retry as retry_signal:
             wait = retry.delay(attempt, retry_signal.error.detail.retry_after_seconds)
             if wait is None:
                 raise retry_signal.error from None
             attempt += 1
             await asyncio.sleep(wait)
+            chat.next_attempt()
 
 
 async def _attempt(
-    client: httpx.AsyncClient,
-    request: ChatRequest,
-    on_delta: OnDelta,
-    timeout: httpx.Timeout,
-    stall: float,
+    client: httpx.AsyncClient, stream: _Stream, timeout: httpx.Timeout, stall: float
 ) -> ChatOutcome:
     import httpx
 
-    stream = _Stream(request, on_delta)
+    request = stream.request
     responded = False
     try:
         async with client.stream(
@@ -253,13 +297,14 @@ async def _attempt(
             if 300 <= status < 400:
                 raise _redirect_error(request, status, response.headers.get("location"))
             if status != 200:
-                body = await _read_bounded(response)
+                body = await read_prefix(response, MAX_BODY_BYTES.count())
                 error = error_from_http(status, response.headers, body, service=request.service)
                 if status in RETRY_STATUSES:
                     raise _Retry(error)
                 raise error
             if "text/event-stream" not in response.headers.get("content-type", ""):
-                outcome = _from_json(stream, await _read_bounded(response), response.headers)
+                body = await _read_json_body(stream, response)
+                outcome = _from_json(stream, body, response.headers)
             else:
                 await _read_events(stream, response)
                 outcome = stream.outcome()
@@ -281,10 +326,13 @@ async def _attempt(
             f"The connection to {request.base_url} broke off during the answer "
             f"({type(exc).__name__}). Try again."
         ) from None
+    except BadEncoding as exc:
+        raise stream.fail(f"{request.service} sent {exc}; the answer is cut short.") from None
 
 
 def _redirect_error(request: ChatRequest, status: int, location: str | None) -> UpstreamError:
-    target = f" to {location[:200]}" if location else ""
+    # The Location may echo the key (`?key=…`): cleaned like any upstream text.
+    target = f" to {clean_text(location[:200])}" if location else ""
     return upstream_error(
         "bad_request",
         f"{request.base_url} answered with a redirect (HTTP {status}{target}). The API key is "
@@ -294,8 +342,9 @@ def _redirect_error(request: ChatRequest, status: int, location: str | None) -> 
 
 
 async def _read_events(stream: _Stream, response: httpx.Response) -> None:
-    decoder = SSEDecoder()
-    chunks = response.aiter_bytes()
+    decoder = SSEDecoder(MAX_SSE_LINE_CHARS.count())
+    # The body's own size is bounded by the answer and event caps, not by a byte count.
+    chunks = iter_body(response, _UNBOUNDED)
     try:
         async for chunk in chunks:
             for data in decoder.feed(chunk):
@@ -306,7 +355,10 @@ async def _read_events(stream: _Stream, response: httpx.Response) -> None:
             for data in decoder.close():
                 stream.handle(data)
     except MalformedStream as exc:
-        raise stream.fail(f"{stream.request.service} sent a malformed stream ({exc}).") from None
+        raise stream.fail(
+            f"{stream.request.service} sent a malformed stream ({exc}; limit: "
+            f"{MAX_SSE_LINE_CHARS.env})."
+        ) from None
     if stream.done:
         await _drain(chunks)
     elif stream.finish_reason is None:
@@ -328,15 +380,19 @@ async def _drain(chunks: Any) -> None:
         await asyncio.wait_for(exhaust(), DRAIN_TIMEOUT_S)
 
 
-async def _read_bounded(response: httpx.Response) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        parts.append(chunk)
-        size += len(chunk)
-        if size >= MAX_ERROR_BODY_BYTES:
-            break
-    return b"".join(parts)[:MAX_ERROR_BODY_BYTES]
+_UNBOUNDED = 1 << 62
+
+
+async def _read_json_body(stream: _Stream, response: httpx.Response) -> bytes:
+    """A non-streamed answer's body, bounded like an answer (JSON around it allowed for)."""
+    cap = 2 * stream.chars_left + MAX_BODY_BYTES.count()
+    try:
+        return await read_body(response, cap)
+    except BodyTooLarge:
+        raise stream.fail(
+            f"{stream.request.service} sent an answer of more than {size_text(cap)}, so it was "
+            f"not read (limit: {MAX_ANSWER_CHARS.env})."
+        ) from None
 
 
 def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
@@ -345,7 +401,7 @@ def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
     if error is not None:
         raise error_from_http(200, headers, body, service=stream.request.service)
     try:
-        payload = json.loads(body)
+        payload: Any = loads(body)
         choice = payload["choices"][0]
         message = choice.get("message") or {}
         content = message.get("content") or ""
@@ -355,14 +411,19 @@ def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
             f"{stream.request.service} answered with something that is neither a stream nor a "
             "chat completion. Check the base URL."
         ) from None
+    content = content if isinstance(content, str) else ""
+    reasoning = reasoning if isinstance(reasoning, str) else ""
+    if len(content) + len(reasoning) > stream.chars_left:
+        raise stream.too_long()
     if content or reasoning:
         stream.on_delta(content or None, reasoning or None)
+    usage = payload.get("usage")
     return ChatOutcome(
-        content=content if isinstance(content, str) else "",
-        reasoning=reasoning if isinstance(reasoning, str) else "",
-        finish_reason=choice.get("finish_reason"),
-        model=payload.get("model"),
-        provider=payload.get("provider"),
-        generation_id=payload.get("id"),
-        usage=payload.get("usage") if isinstance(payload.get("usage"), dict) else None,
+        content=content,
+        reasoning=reasoning,
+        finish_reason=_text_or_none(choice.get("finish_reason")),
+        model=_text_or_none(payload.get("model")),
+        provider=_text_or_none(payload.get("provider")),
+        generation_id=_text_or_none(payload.get("id")),
+        usage=usage if isinstance(usage, dict) else None,
     )

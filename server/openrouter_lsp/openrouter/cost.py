@@ -8,32 +8,13 @@ so only then does it add to `cost`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..protocol import ChatUsage, Pricing
+from .numbers import finite_number, whole_number
 
 PER_MILLION = 1_000_000.0
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                return None
-        return None
-    return float(value)
 
 
 def usage_from_stream(raw: dict[str, Any] | None) -> ChatUsage:
@@ -45,25 +26,39 @@ def usage_from_stream(raw: dict[str, Any] | None) -> ChatUsage:
     completion_details = raw.get("completion_tokens_details")
     completion_details = completion_details if isinstance(completion_details, dict) else {}
     return ChatUsage(
-        prompt_tokens=_int(raw.get("prompt_tokens")),
-        completion_tokens=_int(raw.get("completion_tokens")),
-        cached_tokens=_int(prompt_details.get("cached_tokens")),
-        cache_write_tokens=_int(prompt_details.get("cache_write_tokens")),
-        reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
+        prompt_tokens=whole_number(raw.get("prompt_tokens"), "usage.prompt_tokens"),
+        completion_tokens=whole_number(raw.get("completion_tokens"), "usage.completion_tokens"),
+        cached_tokens=whole_number(
+            prompt_details.get("cached_tokens"), "usage.prompt_tokens_details.cached_tokens"
+        ),
+        cache_write_tokens=whole_number(
+            prompt_details.get("cache_write_tokens"),
+            "usage.prompt_tokens_details.cache_write_tokens",
+        ),
+        reasoning_tokens=whole_number(
+            completion_details.get("reasoning_tokens"),
+            "usage.completion_tokens_details.reasoning_tokens",
+        ),
         cost_usd=stream_cost(raw),
     )
 
 
 def stream_cost(raw: dict[str, Any]) -> float | None:
     """`usage.cost`, plus the upstream inference cost when the user's own key paid it (BYOK)."""
-    cost = _number(raw.get("cost"))
+    cost = finite_number(raw.get("cost"), "usage.cost", minimum=0.0)
     if cost is None:
         return None
     if raw.get("is_byok") is True:
         details = raw.get("cost_details")
-        upstream = _number(details.get("upstream_inference_cost")) if isinstance(
-            details, dict
-        ) else None
+        upstream = (
+            finite_number(
+                details.get("upstream_inference_cost"),
+                "usage.cost_details.upstream_inference_cost",
+                minimum=0.0,
+            )
+            if isinstance(details, dict)
+            else None
+        )
         if upstream is not None:
             cost += upstream
     return cost
@@ -88,4 +83,6 @@ def cost_from_prices(usage: ChatUsage, pricing: Pricing) -> float | None:
         + written * write_price
         + usage.completion_tokens * pricing.completion
     )
-    return total / PER_MILLION
+    cost = total / PER_MILLION
+    # Token counts and prices are each bounded, but their products may still overflow.
+    return cost if math.isfinite(cost) else None

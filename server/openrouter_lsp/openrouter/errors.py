@@ -9,13 +9,23 @@ answer 200 with an error body, or send an error chunk after keep-alives committe
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
+import ssl
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UpstreamError, upstream_error
+from ..logging_setup import redact
 from ..protocol import ErrorKind
+from .numbers import loads
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
 
 # --- mapping -----------------------------------------------------------------------------------
 
@@ -55,15 +65,25 @@ _CONTEXT_LENGTH = re.compile(r"context[ _-]?(length|window)|maximum context|too 
 _AFFORD = re.compile(r"requested up to (\d[\d,]*) tokens, but can only afford (\d[\d,]*)", re.I)
 _KEY_LIKE = re.compile(r"sk-[A-Za-z0-9_-]{16,}")
 MAX_DETAIL_CHARS = 600
+# A longer Retry-After is absurd (daily limits reset within a day): treated as absent.
+MAX_RETRY_AFTER_S = 2 * 86_400.0
 
 
-def _clean(text: str) -> str:
-    """Upstream text as it may be shown: one line, bounded, no key-like strings."""
-    text = " ".join(text.split())
+def clean_text(text: str) -> str:
+    """Upstream text as it may be shown: one line, bounded, without the API key (an upstream
+    may echo it, whatever its shape) or key-like strings."""
+    text = redact(" ".join(text.split()))
     text = _KEY_LIKE.sub("sk-…", text)
     if len(text) > MAX_DETAIL_CHARS:
         text = text[: MAX_DETAIL_CHARS - 1] + "…"
     return text
+
+
+def _seconds(value: float, what: str) -> float | None:
+    if math.isfinite(value) and -MAX_RETRY_AFTER_S <= value <= MAX_RETRY_AFTER_S:
+        return max(0.0, value)
+    log.warning("Ignoring %s from the upstream: %r seconds is not a sensible wait", what, value)
+    return None
 
 
 def _raw_reason(raw: object) -> str | None:
@@ -74,16 +94,16 @@ def _raw_reason(raw: object) -> str | None:
         try:
             parsed: object = json.loads(raw)
         except ValueError:
-            return _clean(raw) or None
+            return clean_text(raw) or None
     else:
         parsed = raw
     if isinstance(parsed, dict):
         inner = parsed.get("error", parsed)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return _clean(inner["message"]) or None
+            return clean_text(inner["message"]) or None
         if isinstance(inner, str):
-            return _clean(inner) or None
-    return _clean(raw if isinstance(raw, str) else json.dumps(raw)) or None
+            return clean_text(inner) or None
+    return clean_text(raw if isinstance(raw, str) else json.dumps(raw)) or None
 
 
 def retry_after_seconds(headers: Mapping[str, str] | Any, now: float | None = None) -> float | None:
@@ -95,14 +115,14 @@ def retry_after_seconds(headers: Mapping[str, str] | Any, now: float | None = No
     value = headers.get("retry-after")
     if value:
         try:
-            return max(0.0, float(value))
+            return _seconds(float(value), "Retry-After")
         except ValueError:
             import email.utils  # ~30 ms: loaded only when a server sends an HTTP date
 
             try:
                 when = email.utils.parsedate_to_datetime(value)
-                return max(0.0, when.timestamp() - now)
-            except (TypeError, ValueError, IndexError):
+                return _seconds(when.timestamp() - now, "Retry-After")
+            except (TypeError, ValueError, IndexError, OverflowError):
                 pass
     reset = headers.get("x-ratelimit-reset")
     if reset:
@@ -112,8 +132,18 @@ def retry_after_seconds(headers: Mapping[str, str] | Any, now: float | None = No
             return None
         # Epoch milliseconds as OpenRouter documents; tolerate epoch seconds too.
         seconds = stamp / 1000.0 if stamp > 1e11 else stamp
-        return round(max(0.0, seconds - now), 3)
+        wait = _seconds(seconds - now, "X-RateLimit-Reset")
+        return None if wait is None else round(wait, 3)
     return None
+
+
+def _status_code(code: object) -> int | None:
+    """An error `code` that is an HTTP status (100-599), as an int; anything else is None."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, str) and code.isdigit() and len(code) == 3:
+        code = int(code)
+    return code if isinstance(code, int) and 100 <= code <= 599 else None
 
 
 def _kind_for(status: int | None, code: object, error: dict[str, Any]) -> ErrorKind:
@@ -122,9 +152,7 @@ def _kind_for(status: int | None, code: object, error: dict[str, Any]) -> ErrorK
     for name in (code, error_type):
         if isinstance(name, str) and name.lower() in _KIND_BY_NAME:
             return _KIND_BY_NAME[name.lower()]
-    numeric = code if isinstance(code, int) and not isinstance(code, bool) else None
-    if numeric is None and isinstance(code, str) and code.isdigit():
-        numeric = int(code)
+    numeric = _status_code(code)
     effective = numeric if numeric is not None and numeric >= 400 else status
     message = error.get("message")
     raw = metadata.get("raw") if isinstance(metadata, dict) else None
@@ -215,17 +243,17 @@ def error_from_payload(
     metadata = error.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     raw_message = error.get("message")
-    upstream = _clean(raw_message) if isinstance(raw_message, str) and raw_message else ""
+    upstream = clean_text(raw_message) if isinstance(raw_message, str) and raw_message else ""
     provider = metadata.get("provider_name")
-    provider = _clean(provider) if isinstance(provider, str) and provider else None
+    provider = clean_text(provider) if isinstance(provider, str) and provider else None
     reason = _raw_reason(metadata.get("raw"))
     reasons = metadata.get("reasons")
     if not reason and isinstance(reasons, list) and reasons:
-        reason = _clean("flagged for " + ", ".join(str(r) for r in reasons))
+        reason = clean_text("flagged for " + ", ".join(str(r) for r in reasons))
     kind = _kind_for(status, code, error)
     if not upstream:
-        upstream = f"error {code}" if code is not None else "no message"
-    numeric_code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        upstream = clean_text(f"error {str(code)[:40]}") if code is not None else "no message"
+    numeric_code = _status_code(code)
     shown_status = status if status and status != 200 else numeric_code
     retry_after = retry_after_seconds(headers) if kind in ("rate_limit", "unavailable") else None
     message = _sentence(kind, shown_status, upstream, provider, reason, retry_after, service)
@@ -241,8 +269,8 @@ def error_from_payload(
 def error_body(body: bytes) -> dict[str, Any] | None:
     """The `error` object of a JSON body, or None when the body is not one."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = loads(body)
+    except ValueError:  # UnicodeDecodeError included
         return None
     if not isinstance(payload, dict):
         return None
@@ -262,33 +290,51 @@ def error_from_http(
     if error is None:
         text = body[:MAX_DETAIL_CHARS].decode("utf-8", "replace").strip()
         looks_like_html = text.lstrip().startswith("<")
-        summary = f"{status} with no JSON error" if looks_like_html or not text else _clean(text)
-        error = {"message": summary}
+        no_text = looks_like_html or not text
+        error = {"message": f"{status} with no JSON error" if no_text else clean_text(text)}
     return error_from_payload(error, status, headers, service=service)
 
 
-def error_from_transport(exc: Exception, base_url: str) -> UpstreamError:
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind a transport error (httpx and httpcore chain it as the cause)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def error_from_transport(exc: httpx.HTTPError, base_url: str) -> UpstreamError:
     """A failure below HTTP (DNS, refused connection, TLS, timeout) as an UpstreamError."""
+    import httpx
+
     name = type(exc).__name__
-    if "Timeout" in name:
-        what = "did not accept the connection" if "Connect" in name else "did not answer"
+    if isinstance(exc, httpx.TimeoutException):
+        what = (
+            "did not accept the connection"
+            if isinstance(exc, httpx.ConnectTimeout)
+            else "did not answer"
+        )
         return upstream_error(
             "timeout", f"{base_url} {what} in time ({name}). Try again, or check the base URL."
         )
-    detail = str(exc).lower()
-    if "ssl" in detail or "certificate" in detail:
+    tls = _tls_failure(exc)
+    if tls is not None:
         return upstream_error(
             "network",
-            f"The secure connection to {base_url} failed ({name}: TLS). Check the base URL and "
-            "the system's certificates.",
+            f"The secure connection to {base_url} failed ({name}: TLS, {type(tls).__name__}). "
+            "Check the base URL and the system's certificates.",
         )
-    if "Connect" in name:
+    if isinstance(exc, httpx.ConnectError):
         return upstream_error(
             "network",
             f"Could not connect to {base_url} ({name}). Check the network connection and the "
             "base URL.",
         )
     return upstream_error(
-        "network", f"The connection to {base_url} failed ({name}). Check the connection and "
-        "the base URL."
+        "network",
+        f"The connection to {base_url} failed ({name}). Check the connection and the base URL.",
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..protocol import ModelInfo, Pricing, ProviderEndpoint
+from .numbers import MAX_MAGNITUDE, finite_number, whole_number
 
 PER_MILLION = Decimal(1_000_000)
 
@@ -20,7 +22,10 @@ def price_per_million(value: object) -> float | None:
         return None
     if amount < 0 or not amount.is_finite():
         return None
-    return float(amount * PER_MILLION)
+    per_million = float(amount * PER_MILLION)  # a finite Decimal can still overflow a float
+    if not math.isfinite(per_million) or per_million > MAX_MAGNITUDE:
+        return None
+    return per_million
 
 
 def parse_pricing(raw: object) -> Pricing:
@@ -33,8 +38,9 @@ def parse_pricing(raw: object) -> Pricing:
     )
 
 
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _count(value: object, what: str) -> int | None:
+    """A token count from the catalogue: a whole number, else absent (reason logged)."""
+    return whole_number(value, what)
 
 
 def _object(value: object) -> dict[str, Any]:
@@ -59,9 +65,11 @@ def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
         id=model_id,
         name=str(raw.get("name") or model_id),
         description=str(raw.get("description") or ""),
-        context_length=_int_or_none(raw.get("context_length"))
-        or _int_or_none(top.get("context_length")),
-        max_completion_tokens=_int_or_none(top.get("max_completion_tokens")),
+        context_length=_count(raw.get("context_length"), "context_length")
+        or _count(top.get("context_length"), "top_provider.context_length"),
+        max_completion_tokens=_count(
+            top.get("max_completion_tokens"), "top_provider.max_completion_tokens"
+        ),
         pricing=pricing,
         input_modalities=modalities,
         supports_images="image" in modalities,
@@ -70,15 +78,6 @@ def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
         supported_parameters=parameters,
         is_free=model_id.endswith(":free") or (pricing.prompt == 0 and pricing.completion == 0),
     )
-
-
-def parse_models(payload: object) -> list[ModelInfo]:
-    """The `data` of GET /models; entries that are not models are skipped, not fatal."""
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, list):
-        raise ValueError("the model list has no `data` array")
-    models = [parse_model(item) for item in data if isinstance(item, dict)]
-    return [m for m in models if m is not None]
 
 
 def parse_endpoint(raw: dict[str, Any]) -> ProviderEndpoint | None:
@@ -94,11 +93,17 @@ def parse_endpoint(raw: dict[str, Any]) -> ProviderEndpoint | None:
         tag=tag,
         name=str(raw.get("name") or tag),
         provider_name=str(provider_name or tag),
-        context_length=_int_or_none(raw.get("context_length")),
-        max_completion_tokens=_int_or_none(raw.get("max_completion_tokens")),
+        context_length=_count(raw.get("context_length"), "endpoint context_length"),
+        max_completion_tokens=_count(
+            raw.get("max_completion_tokens"), "endpoint max_completion_tokens"
+        ),
         quantization=quantization if isinstance(quantization, str) else None,
-        status=_int_or_none(raw.get("status")),
-        uptime_last30m=float(uptime) if isinstance(uptime, (int, float)) else None,
+        status=whole_number(raw.get("status"), "endpoint status", minimum=-MAX_MAGNITUDE),
+        uptime_last30m=(
+            finite_number(uptime, "endpoint uptime_last_30m", minimum=0.0)
+            if isinstance(uptime, (int, float))
+            else None
+        ),
         pricing=parse_pricing(raw.get("pricing")),
     )
 
