@@ -156,7 +156,8 @@ async def test_routing_sort(lsp: LspSession, emulator: Any, openapi: OpenApi, so
 async def test_specific_provider_with_fallbacks(
     lsp: LspSession, emulator: Any, openapi: OpenApi
 ) -> None:
-    settings = {"routing": {"sort": "price", "provider": "azure"}}
+    # A pin belongs to the model it is chosen with (tests/test_settings_layers.py).
+    settings = {"modelId": GPT, "routing": {"sort": "price", "provider": "azure"}}
     body = await recorded_body(lsp, emulator, openapi, settings)
     assert body["provider"] == {"order": ["azure"]}  # the provider overrides the sort
 
@@ -164,7 +165,7 @@ async def test_specific_provider_with_fallbacks(
 async def test_specific_provider_without_fallbacks(
     lsp: LspSession, emulator: Any, openapi: OpenApi
 ) -> None:
-    settings = {"routing": {"provider": "azure", "allowFallbacks": False}}
+    settings = {"modelId": GPT, "routing": {"provider": "azure", "allowFallbacks": False}}
     body = await recorded_body(lsp, emulator, openapi, settings)
     assert body["provider"] == {"order": ["azure"], "only": ["azure"], "allow_fallbacks": False}
     result = await chat(lsp, modelId=GPT)
