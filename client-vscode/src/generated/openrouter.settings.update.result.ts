@@ -13,6 +13,7 @@ export interface SettingsUpdateResult {
   promptCaching: boolean;
   apiKey: ApiKeyStatus;
   effectiveBaseUrl: string;
+  providerPin: ProviderPin;
 }
 /**
  * How OpenRouter picks the provider that serves a request.
@@ -27,4 +28,14 @@ export interface ApiKeyStatus {
   isSet: boolean;
   hint: string | null;
   source: ('env' | 'keyring' | 'file') | null;
+}
+/**
+ * The provider pinned for the current model and whether that model's endpoints serve it.
+ *
+ * Pins are kept per model: switching models brings back the pin chosen for that model (or none).
+ */
+export interface ProviderPin {
+  provider: string | null;
+  state: 'none' | 'ok' | 'unchecked' | 'not_served';
+  message: string | null;
 }

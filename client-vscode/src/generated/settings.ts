@@ -1,7 +1,7 @@
 /* Generated from schemas/settings.schema.json (The persisted settings document) by scripts/gen-types.mjs — do not edit. */
 
 /**
- * The persisted settings document (SPEC §3).
+ * The settings document: what a user chooses.
  */
 export interface Settings {
   provider?: 'openrouter' | 'openai-compatible';
@@ -11,6 +11,9 @@ export interface Settings {
   middleOutTransform?: boolean;
   routing?: RoutingSettings;
   promptCaching?: boolean;
+  providerPins?: {
+    [k: string]: string;
+  };
 }
 /**
  * How OpenRouter picks the provider that serves a request.

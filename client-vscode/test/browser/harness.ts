@@ -5,7 +5,7 @@
  * upstream is the real emulator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -64,8 +64,15 @@ export interface LanguageServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(logName = 'server', extraEnv: Record<string, string> = {}): Promise<LanguageServer> {
+/**
+ * Starts the server on a fresh state folder. `stateFiles` ({"settings.json": {...}}) are written
+ * there as JSON first, as a previous session would have left them.
+ */
+export async function startServer(
+  logName = 'server', extraEnv: Record<string, string> = {}, stateFiles: Record<string, unknown> = {},
+): Promise<LanguageServer> {
   const home = mkdtempSync(join(tmpdir(), 'openrouter-lsp-home-'));
+  for (const [name, content] of Object.entries(stateFiles)) writeFileSync(join(home, name), JSON.stringify(content));
   const env: NodeJS.ProcessEnv = { ...process.env, OPENROUTER_LSP_HOME: home, PYTHONUNBUFFERED: '1', ...extraEnv };
   delete env.OPENROUTER_API_KEY;
   if (extraEnv.OPENROUTER_API_KEY) env.OPENROUTER_API_KEY = extraEnv.OPENROUTER_API_KEY;
@@ -232,6 +239,37 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
   return file;
+}
+
+export interface AxeViolation { id: string; impact: string | null; help: string; targets: string[] }
+
+/** What axe-core's own probes make the page's CSP report (it sets inline styles to measure). */
+const AXE_CSP_NOISE = /^Applying inline style violates the following Content Security Policy directive/;
+
+/**
+ * axe-core's violations on the page as it is now, one entry per rule and element. The engine is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern; the inline-style
+ * reports its probes cause are taken out of `problems`, which keeps every other report.
+ */
+export async function axeViolations(view: OpenedWebview): Promise<AxeViolation[]> {
+  const { page, problems } = view;
+  const before = problems.length;
+  const hasAxe = await page.evaluate(() => 'axe' in window);
+  if (!hasAxe) await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{
+      id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }>;
+    }> }> } }).axe;
+    const { violations } = await axe.run();
+    return violations.flatMap((v) => v.nodes.map((n) => ({
+      id: v.id, impact: v.impact ?? null, help: v.help, targets: n.target.map(String),
+    })));
+  });
+  // The reports are console events sent before this round trip's answer.
+  await page.evaluate(() => undefined);
+  const during = problems.splice(before);
+  problems.push(...during.filter((text) => !AXE_CSP_NOISE.test(text)));
+  return violations;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

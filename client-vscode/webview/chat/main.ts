@@ -180,8 +180,15 @@ function retry(): void {
   run();
 }
 
+/** The wire type of `messages` is a non-empty tuple (the server takes 1 to 10,000 messages). */
+function isNonEmpty<T>(items: T[]): items is [T, ...T[]] {
+  return items.length > 0;
+}
+
 function run(): void {
   const messages = history();
+  // send() and retry() always leave a user turn; the guard only narrows the type.
+  if (!isNonEmpty(messages)) return;
   const turn: Turn = { role: 'assistant', content: '' };
   turns.push(turn);
   const el = renderTurn(turn);

@@ -185,6 +185,10 @@ const middleOut = checkbox('middleOutTransform', 'Compress prompts and message c
 const sortSelect = h('vscode-single-select', { id: 'sort', 'aria-label': 'Provider sort' }) as unknown as VscodeSingleSelect;
 const providerWarning = h('div', { id: 'providerWarning', class: 'warning', role: 'status', hidden: true },
   h('vscode-icon', { name: 'warning' }), ' ', PROVIDER_WARNING);
+// The server's word on the stored pin (providerPin.message), shown right under the sort control.
+const pinWarningText = h('span', { id: 'pinWarningText' });
+const pinWarning = h('div', { id: 'pinWarning', class: 'warning pin-warning', role: 'status', hidden: true },
+  h('vscode-icon', { name: 'warning', 'aria-hidden': 'true' }), pinWarningText);
 const allowFallbacks = checkbox('allowFallbacks', 'Allow fallbacks to other providers when this one fails');
 const endpointsNote = h('div', { id: 'endpointsNote', class: 'muted' });
 
@@ -208,7 +212,8 @@ function build(): void {
   const routingSection = section('Provider Routing',
     h('p', { class: 'help' }, 'OpenRouter can route to many inference providers; choose how.'),
     h('vscode-label', { for: 'sort' }, 'Provider sort'), sortSelect, fieldError('routing.sort'), fieldError('routing.provider'),
-    endpointsNote, providerWarning, allowFallbacks, fieldError('routing.allowFallbacks'),
+    // After the field errors: each error's previous sibling is the field it marks invalid.
+    pinWarning, endpointsNote, providerWarning, allowFallbacks, fieldError('routing.allowFallbacks'),
     h('vscode-label', { for: 'dataPolicy' }, 'Data policy'), dataPolicySelect, dataPolicyHelp, fieldError('routing.dataPolicy'),
   );
   routingSection.id = 'routingSection';
@@ -327,6 +332,30 @@ function renderSortOptions(): void {
   else endpointsNote.textContent = `${providers.length} provider${providers.length === 1 ? '' : 's'} serve ${eff.modelId}.`;
 }
 
+/**
+ * The server's warning about the stored pin, or null. The server alone decides whether the model
+ * serves the pin; the panel only hides the warning while an unsaved choice of model or provider
+ * replaces the pin it is about (Save then brings the server's word on the new choice).
+ */
+function storedPinWarning(): string | null {
+  const view = state.view;
+  const eff = effective();
+  if (!view || !eff) return null;
+  const pin = view.providerPin;
+  if (pin.state !== 'not_served' || !pin.message) return null;
+  if (eff.modelId !== view.modelId || eff.routing.provider !== pin.provider) return null;
+  return pin.message;
+}
+
+function renderPinWarning(): void {
+  const message = storedPinWarning();
+  pinWarningText.textContent = message ?? '';
+  pinWarning.hidden = message === null;
+  // Ties the warning to the select for assistive technology only while it is shown.
+  if (message === null) sortSelect.removeAttribute('aria-describedby');
+  else sortSelect.setAttribute('aria-describedby', pinWarning.id);
+}
+
 function sortValue(): string {
   const r = effective()?.routing;
   return r?.provider ? `provider:${r.provider}` : `sort:${r?.sort ?? 'default'}`;
@@ -378,6 +407,7 @@ function sync(): void {
   setChecked(middleOut, eff.middleOutTransform);
 
   renderSortOptions();
+  renderPinWarning();
   providerWarning.hidden = !eff.routing.provider;
   allowFallbacks.hidden = !eff.routing.provider;
   setChecked(allowFallbacks, eff.routing.allowFallbacks);
@@ -486,11 +516,26 @@ async function loadEndpoints(): Promise<void> {
   try {
     const result = await request('openrouter/models/endpoints', { modelId });
     if (effective()?.modelId === modelId) state.endpoints = result;
+    await recheckPin(modelId);
   } catch (err) {
     if (effective()?.modelId === modelId) state.endpointsError = err instanceof RequestError ? err.display : String(err);
     endpointsFor = '';
   }
   sync();
+}
+
+/**
+ * The server checks a pin against the endpoints it has already fetched, so a view read before
+ * them says "unchecked"; once this panel has had them fetched, the server can say more.
+ */
+async function recheckPin(modelId: string): Promise<void> {
+  const view = state.view;
+  if (!view || view.modelId !== modelId || view.providerPin.state !== 'unchecked') return;
+  try {
+    applyView(await request('openrouter/settings/get', {}));
+  } catch {
+    // The pin stays "unchecked" (no warning); the next view from the server says more.
+  }
 }
 
 async function loadAccount(): Promise<void> {
