@@ -211,12 +211,15 @@ class Core:
         await self._require_known_model(
             model_id, "modelId", self.base_url, self.settings.current.provider
         )
+        pin_before = self._pin_status()
         try:
             providers = await self.catalogue.endpoints(self.base_url, self.api_key(), model_id)
         except UpstreamError as exc:
             if exc.detail.status == 404:
                 raise unknown_model(model_id) from None
             raise
+        if self._pin_status() != pin_before:  # the current model's pin is now checked: say so
+            self._announce()
         return ModelsEndpointsResult(model_id=model_id, providers=providers)
 
     async def account(self) -> AccountInfo:
