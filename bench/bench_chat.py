@@ -46,7 +46,7 @@ def rss_mb(pid: int) -> float:
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "openrouter_lsp.emulator", "--port", "0", "--api-key", KEY],
+        [sys.executable, "-m", "openrouter_emulator", "--port", "0", "--api-key", KEY],
         stdout=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from openrouter_lsp.emulator import run_in_thread
+from openrouter_emulator import run_in_thread
 from openrouter_lsp.lsp_client import StdioLspClient
 
 BARE_PYGLS = """

@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from tests.conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
 SET = "openrouter/apiKey/set"
 CLEAR = "openrouter/apiKey/clear"
@@ -56,10 +56,10 @@ async def test_a_working_keyring_is_preferred(home: Path, tmp_path: Path) -> Non
     keyring_dir = tmp_path / "keyring"
     keyring_dir.mkdir()
     config = keyring_dir / "keyringrc.cfg"
-    config.write_text("[backend]\ndefault-keyring=tests.keyring_backend.TestKeyring\n")
+    config.write_text("[backend]\ndefault-keyring=tests.support.keyring_backend.TestKeyring\n")
     env = server_env(home, XDG_CONFIG_HOME=str(tmp_path / "xdg"))
     env.pop("OPENROUTER_LSP_NO_KEYRING")
-    env["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.TestKeyring"
+    env["PYTHON_KEYRING_BACKEND"] = "tests.support.keyring_backend.TestKeyring"
     env["TEST_KEYRING_FILE"] = str(keyring_dir / "store.json")
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(Path(__file__).parent.parent), env.get("PYTHONPATH")) if p

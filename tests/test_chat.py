@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from chat_fixtures import (  # noqa: F401  (fixtures)
+from tests.support.chat import (  # noqa: F401  (fixtures)
     chat,
     chat_error,
     check_chat_request,
@@ -21,10 +20,11 @@ from chat_fixtures import (  # noqa: F401  (fixtures)
     update_settings,
     user,
 )
-from conftest import TEST_KEY, LspSession
+from tests.support.lsp import TEST_KEY, LspSession
+from tests.support.openapi import OpenApi
+
+from openrouter_emulator.synth import prompt_tokens
 from openrouter_lsp import PRODUCT_NAME, PROJECT_URL
-from openrouter_lsp.emulator.synth import prompt_tokens
-from test_emulator_openapi import OpenApi
 
 GPT = "openai/gpt-4o"  # no cache-write price: caches automatically
 CLAUDE = "anthropic/claude-sonnet-4.5"  # has a cache-write price: explicit breakpoints

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from chat_fixtures import (  # noqa: F401  (fixtures)
+from tests.support.chat import (  # noqa: F401  (fixtures)
     chat,
     chat_error,
     chat_requests,
@@ -16,7 +15,7 @@ from chat_fixtures import (  # noqa: F401  (fixtures)
     upstream_data,
     user,
 )
-from conftest import LspSession
+from tests.support.lsp import LspSession
 
 GPT = "openai/gpt-4o"
 ROUTE = "/chat/completions"

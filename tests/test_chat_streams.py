@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-
-from chat_fixtures import (
+from tests.support.chat import (
     CHAT,
     catalogue_pricing,
     chat,
@@ -20,8 +19,9 @@ from chat_fixtures import (
     user,
     wait_for,
 )
-from conftest import LspSession
-from openrouter_lsp.emulator.synth import prompt_tokens
+from tests.support.lsp import LspSession
+
+from openrouter_emulator.synth import prompt_tokens
 
 GPT = "openai/gpt-4o"
 CLAUDE = "anthropic/claude-sonnet-4.5"

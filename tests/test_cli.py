@@ -67,3 +67,23 @@ def test_demo_shows_settings_catalogue_and_a_streamed_chat() -> None:
     assert "anthropic/claude-sonnet-4.5" in text
     assert "== Chat ==" in text and "synthetic reply from the OpenRouter emulator" in text
     assert "cost $" in text and "completion tokens" in text
+
+
+def test_the_language_server_never_imports_the_emulator() -> None:
+    """Only the `emulator` and `demo` subcommands reach the emulator package: importing every
+    other module of the server (and building it) leaves it unloaded."""
+    script = (
+        "import pkgutil, sys, openrouter_lsp\n"
+        "skip = {'openrouter_lsp.__main__', 'openrouter_lsp.terminal_client'}\n"
+        "names = [m.name for m in pkgutil.walk_packages(openrouter_lsp.__path__, 'openrouter_lsp.')"
+        " if m.name not in skip]\n"
+        "for name in names: __import__(name)\n"
+        "from openrouter_lsp.server import build_server\n"
+        "build_server()\n"
+        "assert len(names) > 20, names\n"
+        "print(sorted(m for m in sys.modules if m.startswith('openrouter_emulator')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

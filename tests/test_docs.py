@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:  # the dev extra installs tomli on 3.10
     import tomli as tomllib
 
-from tests.conftest import LspSession
+from tests.support.lsp import LspSession
 
 ROOT = Path(__file__).parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs/editors.md", ROOT / "docs/vscode.md"]
@@ -48,12 +48,33 @@ async def test_the_commands_the_readme_names_are_advertised(lsp: LspSession) -> 
 
 
 def test_the_architecture_guide_names_only_modules_that_exist() -> None:
-    """Every module and folder in the layout block of docs/ARCHITECTURE.md exists."""
+    """Every module and folder in the layout block of docs/ARCHITECTURE.md exists (modules named
+    in a folder's description included), and every `Core.<operation>` it names is one."""
+    from openrouter_lsp.core.service import Core
+
     text = (ROOT / "docs/ARCHITECTURE.md").read_text()
     layout = code_blocks(text, "")[0]
     root_line, *lines = layout.splitlines()
     package = ROOT / root_line.strip()
-    named = [m.group(1) for line in lines if (m := re.match(r"  (\S+(?:\.py|/))\s", line + " "))]
-    assert len(named) > 10, named
-    missing = [name for name in named if not (package / name).exists()]
+    named: list[Path] = []
+    folder = package
+    for line in lines:
+        if top := re.match(r"(\S+/)\s", line):  # another package at the root
+            named.append(ROOT / top.group(1))
+        elif entry := re.match(r"  (\S+?)(/)?\s", line + " "):
+            name, is_folder = entry.group(1), entry.group(2)
+            named.append(package / name)
+            folder = package / name if is_folder else package
+            if is_folder:  # modules its description names
+                named += [folder / m for m in re.findall(r"\b(\w+\.py)\b", line)]
+        elif nested := re.match(r"    (\S+\.py)\s", line + " "):
+            named.append(folder / nested.group(1))
+        else:  # a description's continuation line
+            named += [folder / m for m in re.findall(r"\b(\w+\.py)\b", line)]
+    assert len(named) > 30, named
+    missing = [str(path.relative_to(ROOT)) for path in named if not path.exists()]
     assert not missing, f"docs/ARCHITECTURE.md names modules that do not exist: {missing}"
+    operations = set(re.findall(r"`Core\.(\w+)`", text)) | {
+        m for group in re.findall(r"`Core\.(\w+) / (\w+)`", text) for m in group
+    }
+    assert operations and all(hasattr(Core, name) for name in operations), operations

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from tests.conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
-from tests.test_editor_commands import error_paths, run, run_error
+from tests.support.commands import error_paths, run, run_error
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
 PRESETS = ["visual-studio-code", "neovim", "emacs"]
 URI = "file:///tmp/openrouter-sample.py"

@@ -14,7 +14,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, client_capabilities
-from tests.conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.commands import error_paths, run, run_error
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
 PRESETS = ["visual-studio-code", "neovim", "emacs"]
 COMMANDS = {
@@ -28,24 +29,6 @@ COMMANDS = {
     "openrouter.explainSelection",
     "openrouter.rewriteSelection",
 }
-
-
-async def run(session: LspSession, command: str, *arguments: Any, msg_id: str | None = None) -> Any:
-    params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
-    return await asyncio.wait_for(
-        session.client.protocol.send_request_async("workspace/executeCommand", params, msg_id), 30
-    )
-
-
-async def run_error(session: LspSession, command: str, *arguments: Any) -> JsonRpcException:
-    with pytest.raises(JsonRpcException) as info:
-        await run(session, command, *arguments)
-    return info.value
-
-
-def error_paths(error: JsonRpcException) -> list[str]:
-    assert error.code == -32602, error
-    return [e["path"] for e in error.data["errors"]]
 
 
 @pytest.fixture(params=PRESETS)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pytest_lsp import client_capabilities
-from tests import conftest
-from tests.conftest import (
+from tests.support import lsp as lsp_support
+from tests.support.lsp import (
     TEST_KEY,
     LspSession,
     server_env,
@@ -21,7 +21,7 @@ from tests.conftest import (
     stop_session,
 )
 
-from openrouter_lsp.emulator import run_in_thread
+from openrouter_emulator import run_in_thread
 
 PRESETS = ["visual-studio-code", "neovim", "emacs"]
 GET = "openrouter/settings/get"
@@ -88,7 +88,7 @@ async def test_pushed_configuration_when_the_client_cannot_pull(
     capabilities = client_capabilities("neovim")
     assert capabilities.workspace is not None
     capabilities.workspace.configuration = False
-    monkeypatch.setattr(conftest, "client_capabilities", lambda _name: capabilities)
+    monkeypatch.setattr(lsp_support, "client_capabilities", lambda _name: capabilities)
     session = await start_session(home, server_env(home, OPENROUTER_API_KEY=TEST_KEY))
     try:
         session.client.workspace_did_change_configuration(

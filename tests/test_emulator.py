@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from emulator_helpers import (  # noqa: F401  (fixtures)
+from tests.support.emulator import (  # noqa: F401  (fixtures)
     AUTH,
     KEY,
     chat_body,
@@ -26,10 +25,11 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     stream_chat,
     usage_of,
 )
-from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
-from openrouter_lsp.emulator.synth import prompt_tokens
 
-DATA = resources.files("openrouter_lsp.emulator").joinpath("data")
+from openrouter_emulator import EmulatorHandle, run_in_thread
+from openrouter_emulator.synth import prompt_tokens
+
+DATA = resources.files("openrouter_emulator").joinpath("data")
 
 
 def _model(model_id: str) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_starts_fast_on_a_free_port_and_stops_cleanly() -> None:
 
 
 def test_cli_prints_the_listening_line_and_serves() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "openrouter_lsp.emulator", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "openrouter_emulator", "--port", "0",
                              "--api-key", KEY, "--tokens-per-second", "0"],
                             stdout=subprocess.PIPE, text=True)
     try:

@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from emulator_helpers import (  # noqa: F401  (fixtures)
+from tests.support.emulator import (  # noqa: F401  (fixtures)
     AUTH,
     bare,
     chat_body,
@@ -20,7 +19,8 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     running,
     stream_chat,
 )
-from openrouter_lsp.emulator import EmulatorHandle
+
+from openrouter_emulator import EmulatorHandle
 
 
 def wait_for(predicate: Any, timeout: float = 3.0) -> bool:

@@ -4,18 +4,11 @@
 # ruff: noqa: F811  (pytest fixtures imported from emulator_helpers are redefined as arguments)
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
-
-from emulator_helpers import (  # noqa: F401  (fixtures)
+from tests.support.emulator import (  # noqa: F401  (fixtures)
     AUTH,
     chat_body,
     client,
@@ -23,51 +16,9 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     running,
     stream_chat,
 )
-from openrouter_lsp.emulator import EmulatorHandle
+from tests.support.openapi import OpenApi, check, spec  # noqa: F401  (fixture)
 
-SPEC = Path(__file__).parent / "fixtures" / "openapi-2026-08-22.yaml"
-URN = "urn:openrouter-openapi"
-
-
-class OpenApi:
-    def __init__(self, document: dict[str, Any]) -> None:
-        schemas = document["components"]["schemas"]
-        # Real /models responses lack the `total_count` and `links` the 2026 spec requires
-        # (see tests/fixtures/PROVENANCE.md): the emulator serves the real capture, so the
-        # root is checked with only `data` required; every item is still a full `Model`.
-        schemas["X-ModelsListResponse-AsCaptured"] = {
-            **schemas["ModelsListResponse"], "required": ["data"]}
-        self.document = document
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self.registry: Registry[Any] = Registry().with_resource(URN, resource)
-        self._validators: dict[str, Draft202012Validator] = {}
-
-    def component(self, name: str) -> Draft202012Validator:
-        return self._validator(f"#/components/schemas/{name}")
-
-    def response(self, path: str, method: str = "get", status: str = "200"
-                 ) -> Draft202012Validator:
-        escaped = path.replace("~", "~0").replace("/", "~1")
-        return self._validator(f"#/paths/{escaped}/{method}/responses/{status}/content/"
-                               "application~1json/schema")
-
-    def _validator(self, pointer: str) -> Draft202012Validator:
-        if pointer not in self._validators:
-            self._validators[pointer] = Draft202012Validator(
-                {"$ref": f"{URN}{pointer}"}, registry=self.registry)
-        return self._validators[pointer]
-
-
-def check(validator: Draft202012Validator, instance: Any) -> None:
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
-    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:300]}" for e in errors[:10])
-
-
-@pytest.fixture(scope="session")
-def spec() -> Iterator[OpenApi]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with SPEC.open(encoding="utf-8") as handle:
-        yield OpenApi(yaml.load(handle, Loader=loader))
+from openrouter_emulator import EmulatorHandle
 
 
 def test_models(spec: OpenApi, client: httpx.Client) -> None:

@@ -12,8 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from emulator_helpers import (  # noqa: F401  (fixtures)
+from tests.support.emulator import (  # noqa: F401  (fixtures)
     AUTH,
     chat_body,
     client,
@@ -23,10 +22,11 @@ from emulator_helpers import (  # noqa: F401  (fixtures)
     stream_chat,
     usage_of,
 )
-from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
-from openrouter_lsp.emulator.cli import build_parser, config_from_args
-from openrouter_lsp.emulator.faults import with_rate_limit_headers
-from openrouter_lsp.emulator.state import MINIMAL
+
+from openrouter_emulator import EmulatorHandle, run_in_thread
+from openrouter_emulator.cli import build_parser, config_from_args
+from openrouter_emulator.faults import with_rate_limit_headers
+from openrouter_emulator.state import MINIMAL
 
 TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {
     "type": "object", "properties": {"query": {"type": "string"}, "limit": {"type": "integer"},
@@ -299,6 +299,6 @@ def test_minimal_start_and_cli_switches() -> None:
 
 
 def test_cli_help_lists_the_realisms() -> None:
-    shown = subprocess.run([sys.executable, "-m", "openrouter_lsp.emulator", "--help"],
+    shown = subprocess.run([sys.executable, "-m", "openrouter_emulator", "--help"],
                            capture_output=True, text=True, check=True).stdout
     assert "--minimal" in shown and "string-error-codes" in shown

@@ -19,7 +19,7 @@ import attrs
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from tests.conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
 KEY = "sk-or-v1-entry-points-test-key-77aa"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from openrouter_lsp.framing import (
+from openrouter_lsp.lsp.framing import (
     DEFAULT_MAX_MESSAGE_BYTES,
     MAX_HEADER_BYTES,
     Event,

@@ -31,8 +31,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from tests.conftest import result_validator, secret_marker, server_env, write_settings
-from tests.hostile_json import (
+from tests.support.hostile_json import (
     ENVELOPE_MEMBERS,
     LONE_SURROGATES,
     ODD_NUMBERS,
@@ -47,10 +46,11 @@ from tests.hostile_json import (
     plain_text,
     plain_values,
 )
-from tests.raw_lsp import Answer, Frame, RawLspClient, Unanswered
+from tests.support.lsp import result_validator, secret_marker, server_env, write_settings
+from tests.support.raw_lsp import Answer, Frame, RawLspClient, Unanswered
 
+from openrouter_emulator import run_in_thread
 from openrouter_lsp import protocol
-from openrouter_lsp.emulator import run_in_thread
 
 MARKER = secret_marker()
 LONG = os.environ.get("OPENROUTER_LSP_LONG_TESTS") == "1"

@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
-from tests.conftest import LspSession, make_client, secret_marker, server_env, stop_session
+from tests.support.lsp import LspSession, make_client, secret_marker, server_env, stop_session
 
 
 async def start_debug_session(home: Path, env: dict[str, str], stderr_file: Path) -> LspSession:

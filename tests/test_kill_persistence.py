@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import server_env
+from tests.support.lsp import server_env
 
 from openrouter_lsp.lsp_client import StdioLspClient
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from tests.raw_client import ServerProcess, notification
+from tests.support.raw_client import ServerProcess, notification
 
 PATCH = {"patch": {"routing": {"sort": "latency"}}}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
-from tests.conftest import LspSession
+from tests.support.lsp import LspSession
 
 from openrouter_lsp import protocol
 from openrouter_lsp.wire import to_camel

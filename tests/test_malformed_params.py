@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import LspSession
+from tests.support.lsp import LspSession
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 GOOD_MESSAGES = [{"role": "user", "content": "hi"}]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import (
+from tests.support.lsp import (
     TEST_KEY,
     LspSession,
     server_env,
@@ -17,13 +17,13 @@ from tests.conftest import (
     write_settings,
 )
 
-from openrouter_lsp.emulator import run_in_thread
+from openrouter_emulator import run_in_thread
 
 LIST = "openrouter/models/list"
 ENDPOINTS = "openrouter/models/endpoints"
 ACCOUNT = "openrouter/account/get"
 SNAPSHOT = (
-    Path(__file__).parent.parent / "server/openrouter_lsp/emulator/data/models-2026-06-16.json"
+    Path(__file__).parent.parent / "server/openrouter_emulator/data/models-2026-06-16.json"
 )
 
 

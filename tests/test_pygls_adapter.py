@@ -16,8 +16,8 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCProtocol
 
-from openrouter_lsp import pygls_adapter
-from openrouter_lsp.pygls_adapter import (
+from openrouter_lsp.lsp import pygls_adapter
+from openrouter_lsp.lsp.pygls_adapter import (
     RELIED_ON,
     RELIED_ON_INSTANCE,
     AdapterProtocol,

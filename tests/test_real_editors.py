@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import TEST_KEY, server_env, write_settings
+from tests.support.lsp import TEST_KEY, server_env, write_settings
 
-from openrouter_lsp.emulator import run_in_thread
+from openrouter_emulator import run_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n"

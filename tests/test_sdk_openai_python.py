@@ -10,9 +10,7 @@ from typing import Any
 
 import openai
 import pytest
-
-from openrouter_lsp.emulator import EmulatorHandle
-from sdk_helpers import (  # noqa: F401  (fixtures)
+from tests.support.sdk import (  # noqa: F401  (fixtures)
     ERROR_STATUSES,
     GPT,
     KEY,
@@ -23,6 +21,8 @@ from sdk_helpers import (  # noqa: F401  (fixtures)
     running_emulator,
     user,
 )
+
+from openrouter_emulator import EmulatorHandle
 
 ROUTE = "/chat/completions"
 

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 from openrouter import OpenRouter, errors, utils
-
-from openrouter_lsp.emulator import EmulatorHandle
-from sdk_helpers import (  # noqa: F401  (fixtures)
+from tests.support.sdk import (  # noqa: F401  (fixtures)
     ERROR_STATUSES,
     GPT,
     KEY,
@@ -25,6 +23,8 @@ from sdk_helpers import (  # noqa: F401  (fixtures)
     running_emulator,
     user,
 )
+
+from openrouter_emulator import EmulatorHandle
 
 NO_RETRIES = utils.RetryConfig("none", utils.BackoffStrategy(1, 1, 1.0, 1), False)
 ROUTE = "/chat/completions"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import LspSession, server_env, start_session, stop_session, write_settings
+from tests.support.lsp import LspSession, server_env, start_session, stop_session, write_settings
 
 GET = "openrouter/settings/get"
 UPDATE = "openrouter/settings/update"

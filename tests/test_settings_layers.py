@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from tests.chat_fixtures import chat, chat_error, last_chat_request, upstream_data
-from tests.conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.chat import chat, chat_error, last_chat_request, upstream_data
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
 GET = "openrouter/settings/get"
 UPDATE = "openrouter/settings/update"

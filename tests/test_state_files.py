@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
-from tests.conftest import LspSession, server_env, start_session, stop_session, write_settings
+from tests.support.lsp import LspSession, server_env, start_session, stop_session, write_settings
 
 from openrouter_lsp.openrouter.catalogue import cache_path
 from openrouter_lsp.state_dir import move_aside

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from tests.raw_client import WAIT_S, RawClient, ServerProcess, encode, frame, request
+from tests.support.raw_client import WAIT_S, RawClient, ServerProcess, encode, frame, request
 
 SETTINGS_GET = "openrouter/settings/get"
 

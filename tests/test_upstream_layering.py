@@ -11,11 +11,11 @@ import ssl
 from pathlib import Path
 
 import httpx
+from tests.support.chat import upstream_data
+from tests.support.loopback_upstream import LoopbackUpstream, running_session, upstream
+from tests.support.lsp import TEST_KEY
 
 import openrouter_lsp.openrouter as http_side
-from chat_fixtures import upstream_data
-from conftest import TEST_KEY
-from loopback_upstream import LoopbackUpstream, running_session, upstream
 from openrouter_lsp.openrouter.errors import error_from_transport
 
 __all__ = ["upstream"]  # the fixture

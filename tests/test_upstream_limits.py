@@ -9,10 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from chat_fixtures import chat, chat_error, new_token, streamed, upstream_data
-from conftest import TEST_KEY
-from loopback_upstream import (
+from tests.support.chat import chat, chat_error, new_token, streamed, upstream_data
+from tests.support.loopback_upstream import (
     CATALOGUE,
     MODEL,
     LoopbackUpstream,
@@ -28,6 +26,7 @@ from loopback_upstream import (
     sse_answer,
     upstream,
 )
+from tests.support.lsp import TEST_KEY
 
 __all__ = ["upstream"]  # the fixture
 

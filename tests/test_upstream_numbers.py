@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from chat_fixtures import chat, chat_error, new_token, streamed, upstream_data, user
-from conftest import TEST_KEY
-from loopback_upstream import (
+from tests.support.chat import chat, chat_error, new_token, streamed, upstream_data, user
+from tests.support.loopback_upstream import (
     COMPLETION_PRICE,
     MODEL,
     PROMPT_PRICE,
@@ -28,6 +26,7 @@ from loopback_upstream import (
     sse_answer,
     upstream,
 )
+from tests.support.lsp import TEST_KEY
 
 __all__ = ["upstream"]  # the fixture
 

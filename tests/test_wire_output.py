@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from tests.raw_client import ServerProcess
+from tests.support.raw_client import ServerProcess
 
-from openrouter_lsp import outgoing
 from openrouter_lsp.logging_setup import REDACTED, register_secret
+from openrouter_lsp.lsp import outgoing
 
 OLD_KEY = "old.dotted.key.0123456789"  # not shaped like sk-…: only registration can catch it
 NEW_KEY = 'new-"quoted"\\key-9876543210'  # a quote and a backslash: escaped inside JSON
@@ -93,7 +93,7 @@ def test_non_finite_numbers_go_out_as_null_and_the_log_says_where(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     message = {"id": 1, "result": {"cost": float("nan"), "limits": [1.5, float("inf")]}}
-    with caplog.at_level(logging.WARNING, logger="openrouter_lsp.outgoing"):
+    with caplog.at_level(logging.WARNING, logger="openrouter_lsp.lsp.outgoing"):
         text = outgoing.encode(message)
     assert json.loads(text) == {"id": 1, "result": {"cost": None, "limits": [1.5, None]}}
     assert "$.result.cost" in caplog.text and "$.result.limits[1]" in caplog.text

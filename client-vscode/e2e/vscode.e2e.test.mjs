@@ -96,7 +96,7 @@ function processTable() {
 /**
  * The language servers code-server's extension host started: processes under our code-server
  * whose command line is `python -m openrouter_lsp …` exactly (not the emulator, `-m
- * openrouter_lsp.emulator`, which this test started itself, nor any other test's server).
+ * openrouter_emulator`, which this test started itself, nor any other test's server).
  */
 function languageServerPids() {
   const table = processTable();
@@ -122,7 +122,7 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
     mkdirSync(artifacts, { recursive: true });
     writeFileSync(join(work, 'workspace', 'hello.py'), 'print("hello")\n');
 
-    emulator = run(venvPython, ['-m', 'openrouter_lsp.emulator', '--port', '0', '--api-key', key, '--tokens-per-second', '200'],
+    emulator = run(venvPython, ['-m', 'openrouter_emulator', '--port', '0', '--api-key', key, '--tokens-per-second', '200'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     emulator.stderr.pipe(createWriteStream(join(artifacts, 'emulator.stderr.log')));
     let out = '';

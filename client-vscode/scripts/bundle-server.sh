@@ -11,7 +11,7 @@ rm -rf "$here/server-bundle"
 "$python" -m pip install --quiet --disable-pip-version-check --no-compile --no-cache-dir \
   --only-binary=:all: --no-binary=openrouter-lsp --target "$here/server-bundle" "$source"
 # The emulator ships for tests and demos only; the extension never starts it.
-rm -rf "$here/server-bundle/openrouter_lsp/emulator" "$here/server-bundle/bin"
+rm -rf "$here/server-bundle/openrouter_emulator" "$here/server-bundle/bin"
 find "$here/server-bundle" -name '__pycache__' -type d -prune -exec rm -rf {} +
 # keyring's Linux SecretService backend pulls in cryptography and cffi, native modules that would
 # tie the VSIX to one platform and Python version. Without them keyring uses whatever backend the

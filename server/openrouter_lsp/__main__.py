@@ -19,8 +19,8 @@ def _serve(log_level: str, tcp: str | None) -> int:
     from .logging_setup import configure
 
     configure(log_level)
+    from .lsp.transport import serve_stdio, serve_tcp
     from .server import build_server
-    from .transport import serve_stdio, serve_tcp
 
     server = build_server()
     if tcp:
@@ -65,7 +65,7 @@ def _host_port(value: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "emulator":
-        from .emulator.cli import main as emulator_main
+        from openrouter_emulator.cli import main as emulator_main
 
         return emulator_main(argv[1:])
     if argv and argv[0] == "demo":

@@ -1,7 +1,7 @@
 """The errors of the core and of the HTTP side: a kind and a sentence a person can act on.
 
 Nothing here knows JSON-RPC. The LSP adapter translates these into JSON-RPC errors in exactly
-one place (`lsp_errors.to_jsonrpc`): `InvalidInput` becomes -32602 with `data.errors`,
+one place (`lsp/jsonrpc_errors.to_jsonrpc`): `InvalidInput` becomes -32602 with `data.errors`,
 `UpstreamError` becomes -32001 with `data` (an `UpstreamErrorData`, camelCase).
 """
 

@@ -13,8 +13,8 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__, wire
 from .context import ServerContext
-from .lsp_errors import to_jsonrpc
-from .pygls_adapter import AdapterProtocol
+from .lsp.jsonrpc_errors import to_jsonrpc
+from .lsp.pygls_adapter import AdapterProtocol
 
 log = logging.getLogger(__name__)
 

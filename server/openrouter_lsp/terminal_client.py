@@ -46,7 +46,7 @@ def _maybe_emulator(enabled: bool) -> Iterator[str | None]:
     if not enabled:
         yield None
         return
-    from .emulator import run_in_thread
+    from openrouter_emulator import run_in_thread
 
     with run_in_thread(tokens_per_second=400) as emulator:
         yield emulator.base_url

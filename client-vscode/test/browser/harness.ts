@@ -39,7 +39,7 @@ process.once('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 export interface Emulator { baseUrl: string; origin: string; stop(): Promise<void> }
 
 export async function startEmulator(apiKeys: string[] = [TEST_KEY]): Promise<Emulator> {
-  const args = ['-m', 'openrouter_lsp.emulator', '--port', '0', '--tokens-per-second', '400'];
+  const args = ['-m', 'openrouter_emulator', '--port', '0', '--tokens-per-second', '400'];
   for (const key of apiKeys) args.push('--api-key', key);
   const child = track(spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } }));
   child.stderr!.pipe(createWriteStream(join(ARTIFACTS, 'emulator.stderr.log')));

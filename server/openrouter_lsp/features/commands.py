@@ -22,9 +22,9 @@ from lsprotocol import types as lsp
 
 from .. import protocol, wire
 from ..errors import InvalidInput, invalid
-from ..lsp_errors import to_jsonrpc
+from ..lsp.jsonrpc_errors import to_jsonrpc
+from ..lsp.pygls_adapter import replace_builtin_feature
 from ..protocol import ChatMessage, ChatParams, FieldError
-from ..pygls_adapter import replace_builtin_feature
 from ..state_dir import write_atomic
 from .editor import client_supports
 

@@ -17,9 +17,9 @@ from pygls.exceptions import (
     JsonRpcServerError,
 )
 
-from . import wire
-from .errors import InvalidInput, UpstreamError
-from .protocol import UPSTREAM_ERROR_CODE
+from .. import wire
+from ..errors import InvalidInput, UpstreamError
+from ..protocol import UPSTREAM_ERROR_CODE
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .protocol import FieldError
+from ..protocol import FieldError
 
 PROGRESS_TOKEN_FIELDS = ("workDoneToken", "partialResultToken")
 REPLACEMENT = "\ufffd"

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .logging_setup import REDACTED, known_secrets, scrub_json_text
+from ..logging_setup import REDACTED, known_secrets, scrub_json_text
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from typing import BinaryIO
 
 from pygls.lsp.server import LanguageServer
 
+from ..logging_setup import register_secret
 from . import framing, outgoing
 from . import pygls_adapter as adapter
 from .framing import max_message_bytes
 from .lifecycle import INVALID_REQUEST, Lifecycle
-from .logging_setup import register_secret
 from .session import Session
 
 log = logging.getLogger(__name__)

@@ -29,10 +29,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
+from ..protocol import FieldError
+from ..wire import RawJson, to_camel
 from . import framing, outgoing
 from .inbound import describe
-from .protocol import FieldError
-from .wire import RawJson, to_camel
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""`python -m openrouter_lsp.emulator`."""
+"""`python -m openrouter_emulator`."""
 
 import sys
 

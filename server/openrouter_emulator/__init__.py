@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `python -m openrouter_lsp.emulator --help` stays quick.
+    # Lazy, so `python -m openrouter_emulator --help` stays quick.
     if name in __all__:
         from . import server
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
+from openrouter_emulator import EmulatorHandle, run_in_thread
 
 KEY = "sk-or-v1-fake-sdk-suite-key-0000000000000001"
 GPT = "openai/gpt-4o"

@@ -23,8 +23,9 @@ from typing import Any
 
 from pygls.lsp.server import LanguageServer
 
+from ..errors import InvalidInput
+from ..protocol import FieldError
 from . import pygls_adapter as adapter
-from .errors import InvalidInput
 from .framing import MAX_MESSAGE_BYTES_ENV, Frame, FrameDecoder, Oversized, Skipped
 from .inbound import (
     has_lone_surrogate,
@@ -34,9 +35,8 @@ from .inbound import (
     replace_lone_surrogates,
     request_id,
 )
+from .jsonrpc_errors import to_jsonrpc
 from .lifecycle import INVALID_REQUEST, Lifecycle
-from .lsp_errors import to_jsonrpc
-from .protocol import FieldError
 
 log = logging.getLogger(__name__)
 

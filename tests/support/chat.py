@@ -14,14 +14,13 @@ import pytest
 import pytest_asyncio
 import yaml
 from pygls.exceptions import JsonRpcException
-
-from conftest import TEST_KEY, LspSession, server_env, start_session, stop_session
-from test_emulator_openapi import SPEC, OpenApi, check
+from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.openapi import SPEC, OpenApi, check
 
 CHAT = "openrouter/chat"
 UPSTREAM_ERROR = -32001
 _tokens = itertools.count(1)
-DATA = Path(__file__).parents[1] / "server" / "openrouter_lsp" / "emulator" / "data"
+DATA = Path(__file__).parents[2] / "server" / "openrouter_emulator" / "data"
 
 
 def user(text: str) -> dict[str, str]:

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from openrouter_lsp.emulator import EmulatorHandle, run_in_thread
-from openrouter_lsp.emulator.state import MINIMAL
+from openrouter_emulator import EmulatorHandle, run_in_thread
+from openrouter_emulator.state import MINIMAL
 
 KEY = "sk-or-v1-fake-emulator-test-key-1c96"
 AUTH = {"Authorization": f"Bearer {KEY}"}

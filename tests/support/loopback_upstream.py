@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-
-from conftest import LspSession, server_env, start_session, stop_session, write_settings
+from tests.support.lsp import LspSession, server_env, start_session, stop_session, write_settings
 
 MODEL = "openai/gpt-4o"
 PROMPT_PRICE = "0.0000025"  # USD per token
