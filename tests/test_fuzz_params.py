@@ -181,7 +181,13 @@ class Harness:
         id_text = msg_id.text if isinstance(msg_id, Raw) else json.dumps(msg_id)
         expected_id = lenient_value(id_text)  # what the server makes of it, and echoes
         earlier = len(client.answers_to(expected_id))  # fuzzed ids may repeat across examples
-        unreadable = beyond_parser(params) or isinstance(msg_id, Raw)
+        # An id the server cannot echo as valid Unicode (a lone surrogate) is answered like an
+        # unreadable one: -32600 with id null.
+        unreadable = (
+            beyond_parser(params)
+            or isinstance(msg_id, Raw)
+            or (isinstance(msg_id, str) and not is_valid_unicode(msg_id))
+        )
         client.send_text(self.request_text(id_text, method, params))
         answer: Answer | None = None
         silence = ""
@@ -219,6 +225,14 @@ class Harness:
 
     def stderr_tail(self) -> str:
         return bytes(self.client.transcript.stderr[-2000:]).decode(errors="replace")
+
+
+def is_valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def lenient_value(text: str) -> Any:
