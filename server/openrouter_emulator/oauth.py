@@ -1,7 +1,7 @@
 """OpenRouter's OAuth PKCE flow: the authorisation page on the site's origin (`GET /auth`, its
 "Authorize" link `GET /auth/authorize`) and `POST /api/v1/auth/keys`.
 
-`/auth` checks the callback URL (https, or http on localhost/127.0.0.1 as OpenRouter allows) and
+`/auth` checks the callback URL (https, http on localhost/127.0.0.1, or an app scheme) and
 the challenge method; "Authorize" issues a one-time code bound to the challenge and redirects (303)
 to `callback_url` with `code` added to its query. `/auth/keys` consumes the code on every attempt
 and answers a new key (accepted by the emulator's auth from then on) only when the verifier
@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import html
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,15 @@ def s256(verifier: str) -> str:
 
 
 def callback_allowed(url: str) -> bool:
+    """https anywhere, http on the loopback only, or an app's own scheme (`vscode://…`, as
+    editor extensions use with OpenRouter); never a scheme a browser would run or read."""
     parts = urlsplit(url)
-    if parts.scheme == "https" and parts.netloc:
-        return True
-    return parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS
+    if parts.scheme == "https":
+        return bool(parts.netloc)
+    if parts.scheme == "http":
+        return (parts.hostname or "") in LOCAL_HOSTS
+    return bool(re.fullmatch(r"[a-z][a-z0-9+.-]*", parts.scheme)) and parts.scheme not in (
+        "javascript", "data", "file", "blob", "about", "ftp", "ws", "wss")
 
 
 def with_code(callback_url: str, code: str) -> str:
