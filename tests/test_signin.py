@@ -22,7 +22,13 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
 from tests.support.commands import run
-from tests.support.lsp import LspSession, make_client, server_env, stop_session
+from tests.support.lsp import (
+    LspSession,
+    make_client,
+    server_env,
+    start_session,
+    stop_session,
+)
 
 START = "openrouter/signIn/start"
 COMPLETE = "openrouter/signIn/complete"
@@ -228,6 +234,19 @@ async def test_sign_in_command_opens_the_browser_and_reports(
             break
         await asyncio.sleep(0.05)
     assert any("Signed in" in m.message for m in lsp_no_key.client.messages)
+
+
+async def test_sign_in_command_shows_the_address_without_show_document(home: Path) -> None:
+    """Emacs (lsp-mode) has no window/showDocument: the address comes in a message."""
+    session = await start_session(home, server_env(home), capabilities="emacs")
+    try:
+        result = await run(session, "openrouter.signIn")
+        assert result["opened"] is False
+        assert any(result["authUrl"] in m.message for m in session.client.messages)
+        await deliver(await authorize(result["authUrl"]))
+        assert (await finished(session))["outcome"] == "signed_in"
+    finally:
+        await stop_session(session)
 
 
 # --- the emulator's side on its own --------------------------------------------------------
