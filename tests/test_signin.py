@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,33 @@ async def test_callback_ignores_other_paths(lsp_no_key: LspSession, emulator: An
     page = await deliver(await authorize(started["authUrl"]))
     assert page.status_code == 200
     assert (await finished(lsp_no_key))["outcome"] == "signed_in"
+
+
+async def test_a_given_callback_port_and_a_replaced_flow(lsp_no_key: LspSession) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = await lsp_no_key.call(START, {"callbackPort": port})
+    assert urlsplit(first["callbackUrl"]).port == port
+    second = await lsp_no_key.call(START, {})
+    assert (await finished(lsp_no_key))["state"] == first["state"]
+    with pytest.raises(httpx.ConnectError):  # the first flow's callback closed with it
+        await deliver(first["callbackUrl"] + "&code=late-code-0123456789")
+    # A retry on the same fixed port works: the flow it replaces frees the port first.
+    again = await lsp_no_key.call(START, {"callbackPort": urlsplit(second["callbackUrl"]).port})
+    assert again["callbackUrl"].split("?")[0] == second["callbackUrl"].split("?")[0]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        error = await lsp_no_key.call_error(START, {"callbackPort": taken.getsockname()[1]})
+    assert error.code == -32602 and error.data["errors"][0]["path"] == "callbackPort"
+
+
+async def test_an_openai_compatible_provider_has_no_sign_in(lsp_no_key: LspSession) -> None:
+    patch = {"patch": {"provider": "openai-compatible"}}
+    await lsp_no_key.call("openrouter/settings/update", patch)
+    error = await lsp_no_key.call_error(START, {})
+    assert error.code == -32001 and "OpenRouter provider" in error.data["message"]
 
 
 async def test_start_refuses_bad_params(lsp_no_key: LspSession) -> None:

@@ -221,6 +221,11 @@ class Core:
                 "Sign in with OpenRouter needs the OpenRouter provider; an OpenAI-compatible "
                 "server takes its key as pasted.",
             )
+        own_callback = None
+        if params.callback_url is not None:
+            own_callback = _checked_callback(params.callback_url)
+            if params.callback_port is not None:
+                raise invalid("callbackPort", "cannot be given with callbackUrl")
         self.sign_in_cancel("A new sign-in replaced this one.")
         api_base = settings.effective_base_url
         flow = SignInFlow(
@@ -230,11 +235,8 @@ class Core:
             timeout_s=params.timeout_seconds or DEFAULT_TIMEOUT_S,
         )
         self._sign_in = flow
-        if params.callback_url is not None:
-            callback_url = with_state(_checked_callback(params.callback_url), flow.state)
-            if params.callback_port is not None:
-                flow.finish("failed", "The sign-in was not started.")
-                raise invalid("callbackPort", "cannot be given with callbackUrl")
+        if own_callback is not None:
+            callback_url = with_state(own_callback, flow.state)
         else:
             callback_url = await flow.listen(params.callback_port or 0)
         return SignInStartResult(
@@ -242,7 +244,7 @@ class Core:
             callback_url=callback_url,
             state=flow.state,
             timeout_seconds=flow.timeout_s,
-            loopback=params.callback_url is None,
+            loopback=own_callback is None,
         )
 
     async def _exchange_code(self, api_base: str, code: str, verifier: str) -> ApiKeyStatus:
