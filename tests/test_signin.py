@@ -30,6 +30,7 @@ from tests.support.lsp import (
     start_session,
     stop_session,
 )
+from tests.support.openapi import OpenApi, check, spec  # noqa: F401  (fixture)
 
 START = "openrouter/signIn/start"
 COMPLETE = "openrouter/signIn/complete"
@@ -75,7 +76,9 @@ async def finished(session: LspSession, count: int = 1, timeout: float = 10) -> 
     return result
 
 
-async def test_loopback_flow_stores_a_working_key(lsp_no_key: LspSession, emulator: Any) -> None:
+async def test_loopback_flow_stores_a_working_key(
+    lsp_no_key: LspSession, emulator: Any, spec: OpenApi  # noqa: F811
+) -> None:
     started = await lsp_no_key.call(START, {})
     auth = urlsplit(started["authUrl"])
     assert f"{auth.scheme}://{auth.netloc}" == emulator.origin and auth.path == "/auth"
@@ -101,6 +104,8 @@ async def test_loopback_flow_stores_a_working_key(lsp_no_key: LspSession, emulat
     assert s256(verifier) == query["code_challenge"]
     assert request["body"]["code_challenge_method"] == "S256"
     assert request["body"]["code"] == query_of(location)["code"]
+    check(spec._validator("#/paths/~1auth~1keys/post/requestBody/content/application~1json/"
+                          "schema"), request["body"])
     # Stored like a pasted key, announced, and usable.
     key = (lsp_no_key.home / "api-key").read_text()
     assert key in emulator.state.issued_keys
