@@ -95,6 +95,8 @@ class ServerContext:
     async def close(self) -> None:
         from .openrouter.client import close_http_client
 
+        self.core.close()
+
         await close_http_client()
 
 

@@ -275,6 +275,11 @@ class Core:
             )
         return flow.finish("cancelled", message)
 
+    def close(self) -> None:
+        """Before the server exits: a waiting sign-in ends (its callback server closes)."""
+        if self._sign_in is not None and not self._sign_in.done:
+            self.sign_in_cancel("The server shut down; sign in again.")
+
     async def sign_in_outcome(self, state: str) -> SignInResult | None:
         """How the flow named `state` ends (waits); None when it is not the current one."""
         flow = self._sign_in
