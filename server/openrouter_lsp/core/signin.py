@@ -155,6 +155,10 @@ class SignInFlow:
         except asyncio.CancelledError:
             self.finish("cancelled", "The sign-in was cancelled.")
             raise
+        except Exception as exc:  # a bug: the flow still ends, and says so
+            log.error("Sign-in exchange failed (%s)", type(exc).__name__)
+            self.finish("failed", "The sign-in failed unexpectedly. Sign in again.")
+            raise
         return self.finish("signed_in", "Signed in with OpenRouter; the new key is stored.",
                            status)
 
