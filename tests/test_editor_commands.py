@@ -26,6 +26,7 @@ COMMANDS = {
     "openrouter.ask",
     "openrouter.showSettings",
     "openrouter.updateSettings",
+    "openrouter.signIn",
     "openrouter.explainSelection",
     "openrouter.rewriteSelection",
 }

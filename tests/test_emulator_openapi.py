@@ -126,3 +126,34 @@ def test_chat_error_bodies(spec: OpenApi, client: httpx.Client) -> None:
     check(spec.component("UnauthorizedResponse"),
           client.post("/chat/completions", json=chat_body()).json())
 
+
+
+def test_pkce_exchange(spec: OpenApi, client: httpx.Client, emulator: EmulatorHandle) -> None:
+    """`POST /auth/keys`: the request as the server sends it, and every answer."""
+    import base64
+    import hashlib
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    verifier = "pkce-verifier-" + "v" * 40
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    with httpx.Client(base_url=emulator.origin, timeout=10) as browser:
+        page = browser.get("/auth", params={
+            "callback_url": "http://127.0.0.1:9/callback?state=s",
+            "code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256"})
+        link = re.search(r'id="authorize" href="([^"]+)"', page.text)
+        assert link is not None
+        location = browser.get(link.group(1).replace("&amp;", "&")).headers["location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    request_body = {"code": code, "code_verifier": verifier, "code_challenge_method": "S256"}
+    check(spec._validator("#/paths/~1auth~1keys/post/requestBody/content/application~1json/"
+                          "schema"), request_body)
+    ok = client.post("/auth/keys", json=request_body)
+    assert ok.status_code == 200
+    check(spec.response("/auth/keys", "post"), ok.json())
+    used = client.post("/auth/keys", json=request_body)
+    assert used.status_code == 403
+    check(spec.response("/auth/keys", "post", "403"), used.json())
+    bad = client.post("/auth/keys", json={"verifier": "no code"})
+    assert bad.status_code == 400
+    check(spec.response("/auth/keys", "post", "400"), bad.json())

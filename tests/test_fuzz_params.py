@@ -436,6 +436,22 @@ def targets(attack: Attack) -> list[Target]:
             a.objects({}, {"refresh": booleans, "query": st.one_of(st.just("gpt"), a.text)}),
         ),
         protocol.MODELS_ENDPOINTS: a.objects({"modelId": model_ids}, {}),
+        protocol.SIGN_IN_START: st.one_of(
+            no_params,
+            a.objects({}, {
+                "callbackPort": st.one_of(st.just(0), st.integers(-1, 70000)),
+                "callbackUrl": st.one_of(
+                    st.sampled_from(["vscode://openrouter.openrouter-lsp/signin", "not a url"]),
+                    a.text,
+                ),
+                "timeoutSeconds": st.one_of(st.sampled_from([0, 1, 5, 1800, 1801]), a.text),
+            }),
+        ),
+        protocol.SIGN_IN_COMPLETE: a.objects(
+            {"code": st.one_of(st.just("emu_auth_fuzz-code-0123"), a.text)},
+            {"state": st.one_of(st.just("fuzz-state"), a.text)},
+        ),
+        protocol.SIGN_IN_CANCEL: empty,
         protocol.CHAT: a.objects(
             {"messages": message_lists},
             {
@@ -488,6 +504,7 @@ def targets(attack: Attack) -> list[Target]:
         "openrouter.ask": arguments(a.text),
         "openrouter.showSettings": arguments(),
         "openrouter.updateSettings": arguments(patches),
+        "openrouter.signIn": arguments(),
         "openrouter.explainSelection": arguments(selections),
         "openrouter.rewriteSelection": arguments(selections),
     }

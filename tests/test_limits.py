@@ -27,6 +27,9 @@ TARGETS: list[tuple[str, type, str, dict[str, Any]]] = [
     ("openrouter/models/list", protocol.ModelsListParams, "", {}),
     ("openrouter/models/endpoints", protocol.ModelsEndpointsParams, "", {"modelId": "x/y"}),
     ("openrouter/chat", protocol.ChatParams, "", {"messages": [{"role": "user", "content": "hi"}]}),
+    ("openrouter/signIn/start", protocol.SignInStartParams, "",
+     {"callbackUrl": "vscode://openrouter.openrouter-lsp/signin"}),
+    ("openrouter/signIn/complete", protocol.SignInCompleteParams, "", {"code": "c0de"}),
 ]
 
 

@@ -18,6 +18,7 @@ from .catalogue import Catalogue
 from .chat import ChatPlan, plan_chat
 from .errors import json_error
 from .faults import error_body_200, fault_response
+from .oauth import OAuth
 from .state import EmulatorState, Fault, RequestRecord
 from .stream import Progress, WatchedStream, sse_events
 
@@ -30,6 +31,7 @@ class Api:
     def __init__(self, state: EmulatorState, catalogue: Catalogue) -> None:
         self.state = state
         self.catalogue = catalogue
+        self.oauth = OAuth(state)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -42,6 +44,10 @@ class Api:
             self._route("/credits", self.credits),
             self._route("/generation", self.generation),
             self._route("/chat/completions", self.chat, methods=["POST"]),
+            self._route("/auth/keys", self.auth_keys, auth=False, methods=["POST"]),
+            # The authorisation page lives on the site's origin, as openrouter.ai/auth does.
+            self._route("/auth", self.auth_page, auth=False, prefix=""),
+            self._route("/auth/authorize", self.authorize, auth=False, prefix=""),
             self._route("/{rest:path}", self.not_found, auth=False, methods=ANY),
             # Outside /api/v1 too (a client with a wrong base URL): recorded, then 404.
             self._route("/{rest:path}", self.not_found, auth=False, methods=ANY, prefix=""),
@@ -92,6 +98,10 @@ class Api:
         if not key:
             return json_error(401, "No auth credentials found")
         keys = self.state.snapshot_config().api_keys
+        with self.state.lock:
+            issued = key in self.state.issued_keys
+        if issued:
+            return None
         if (keys and key not in keys) or (not keys and not key.startswith("sk-or-")):
             return json_error(401, "User not found.")
         return None
@@ -140,6 +150,19 @@ class Api:
             return json_error(404, f"Generation {gen_id} not found",
                               {"error_type": "not_found"})
         return JSONResponse({"data": found})
+
+    # -- OAuth PKCE (oauth.py) --------------------------------------------------------------
+    async def auth_page(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        return await self.oauth.auth_page(request)
+
+    async def authorize(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        return await self.oauth.authorize(request)
+
+    async def auth_keys(self, request: Request, record: RequestRecord, fault: Fault | None
+                        ) -> Response:
+        return await self.oauth.exchange(record.body)
 
     # -- chat -----------------------------------------------------------------------------
     async def chat(self, request: Request, record: RequestRecord, fault: Fault | None

@@ -126,6 +126,10 @@ class EmulatorState:
         self.cache_prefixes: set[tuple[str, str]] = set()
         self.total_usage = 0.0
         self._seq = 0
+        # OAuth PKCE (oauth.py): pending authorisations, issued codes, keys issued for them.
+        self.auth_requests: dict[str, Any] = {}
+        self.auth_codes: dict[str, Any] = {}
+        self.issued_keys: set[str] = set()
 
     # -- requests -------------------------------------------------------------------------
     def add_request(self, record_args: dict[str, Any]) -> RequestRecord:
@@ -216,6 +220,9 @@ class EmulatorState:
             self.cache_prefixes.clear()
             self.total_usage = 0.0
             self.free_requests_today = 0
+            self.auth_requests.clear()
+            self.auth_codes.clear()
+            self.issued_keys.clear()
 
 
 def route_matches(pattern: str, path: str) -> bool:

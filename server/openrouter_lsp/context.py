@@ -2,7 +2,7 @@
 
 Holds the `Core` and connects its two outward events to LSP: a warning for the user becomes
 `window/showMessage` (held back until the client is initialized), a settings change becomes the
-`openrouter/settings/didChange` notification.
+`openrouter/settings/didChange` notification, the end of a sign-in `openrouter/signIn/didFinish`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from lsprotocol import types as lsp
 
 from . import protocol, wire
 from .core.service import Core
-from .protocol import SettingsView
+from .protocol import SettingsView, SignInResult
 
 if TYPE_CHECKING:
     from .server import OpenRouterLanguageServer
@@ -36,7 +36,11 @@ class ServerContext:
         # Set once the editor configuration has been read after `initialized`; requests wait
         # for it so that none runs with half of the user's configuration.
         self._settled: asyncio.Event | None = None
-        self.core = Core(warn=self.warn_user, settings_changed=self._notify_settings)
+        self.core = Core(
+            warn=self.warn_user,
+            settings_changed=self._notify_settings,
+            sign_in_finished=self._notify_sign_in,
+        )
 
     def warn_user(self, message: str) -> None:
         """A warning for the person at the editor; held back until the client is initialized."""
@@ -50,6 +54,9 @@ class ServerContext:
 
     def _notify_settings(self, view: SettingsView) -> None:
         self._server.protocol.notify(protocol.SETTINGS_DID_CHANGE, wire.unstructure(view))
+
+    def _notify_sign_in(self, result: SignInResult) -> None:
+        self._server.protocol.notify(protocol.SIGN_IN_DID_FINISH, wire.unstructure(result))
 
     def add_initialized_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` once the client is initialized (after the held-back warnings)."""
@@ -87,6 +94,8 @@ class ServerContext:
 
     async def close(self) -> None:
         from .openrouter.client import close_http_client
+
+        self.core.close()
 
         await close_http_client()
 

@@ -74,21 +74,33 @@ _SECRET_SHAPES = re.compile(
 )
 
 
+# In logs only: a sign-in's code as a message body carries it (`signIn/complete` params, logged
+# by pygls at DEBUG before the handler registers the code) or as a callback's query.
+_LOG_SHAPES = re.compile(
+    r'(?<="code": ")[^"]*|(?<="code":")[^"]*|(?<=\'code\': \')[^\']*'
+    r'|(?<=[?&]code=)[^&\s"\']*'
+)
+
+
 def redact(text: str) -> str:
     if _secrets:
         text = _known.sub(REDACTED, text)
     return _SECRET_SHAPES.sub(REDACTED, text)
 
 
+def redact_log(text: str) -> str:
+    return _LOG_SHAPES.sub(REDACTED, redact(text))
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         env_key = os.environ.get("OPENROUTER_API_KEY")
         register_secret(env_key.strip() if env_key else None)
-        record.msg, record.args = redact(record.getMessage()), None
+        record.msg, record.args = redact_log(record.getMessage()), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = redact_log(record.exc_text)
         return True
 
 

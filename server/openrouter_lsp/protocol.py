@@ -21,6 +21,10 @@ ACCOUNT_GET = "openrouter/account/get"
 MODELS_LIST = "openrouter/models/list"
 MODELS_ENDPOINTS = "openrouter/models/endpoints"
 CHAT = "openrouter/chat"
+SIGN_IN_START = "openrouter/signIn/start"
+SIGN_IN_COMPLETE = "openrouter/signIn/complete"
+SIGN_IN_CANCEL = "openrouter/signIn/cancel"
+SIGN_IN_DID_FINISH = "openrouter/signIn/didFinish"  # server -> client notification
 
 # JSON-RPC error codes beyond the standard ones.
 UPSTREAM_ERROR_CODE = -32001
@@ -36,6 +40,8 @@ MAX_QUERY_LENGTH = 256
 MAX_STRING_CHARS = 4_000_000  # ~1M tokens: above every context window in the catalogue
 MAX_MESSAGES = 10_000
 MAX_COMPLETION_TOKENS = 2_000_000  # above every model's completion limit in the catalogue
+MAX_AUTH_CODE_LENGTH = 1024
+MAX_SIGN_IN_TIMEOUT_S = 1800
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -207,6 +213,29 @@ class ChatParams:
     partial_result_token: str | int | None = limited(None, max_length=MAX_ID_LENGTH)
 
 
+@attrs.define
+class SignInStartParams:
+    """Start "Sign in with OpenRouter" (OAuth PKCE, S256); a flow already waiting is cancelled.
+
+    Without `callbackUrl` the server listens on a one-shot loopback callback
+    (`http://127.0.0.1:{callbackPort}/callback`; port 0 or absent: any free port). With it the
+    client receives the redirect itself (VS Code's URI handler) and hands the code over with
+    `openrouter/signIn/complete`.
+    """
+
+    callback_port: int | None = limited(None, minimum=0, maximum=65535)
+    callback_url: str | None = limited(None, max_length=MAX_URL_LENGTH)
+    timeout_seconds: float | None = limited(None, minimum=1, maximum=MAX_SIGN_IN_TIMEOUT_S)
+
+
+@attrs.define
+class SignInCompleteParams:
+    """The code the authorisation page redirected with, and the `state` of that redirect."""
+
+    code: str = limited(max_length=MAX_AUTH_CODE_LENGTH)
+    state: str | None = limited(None, max_length=MAX_ID_LENGTH)
+
+
 # --- results -----------------------------------------------------------------------------------
 
 
@@ -301,6 +330,28 @@ class ChatResult:
 
 
 @attrs.define
+class SignInStartResult:
+    auth_url: str  # the page to open in the browser
+    callback_url: str  # where the page sends the browser back (it carries `state`)
+    state: str  # names this flow: matches the callback and `signIn/didFinish`
+    timeout_seconds: float  # the flow is abandoned after this long
+    loopback: bool  # true when the server itself listens on `callbackUrl`
+
+
+SignInOutcome = Literal["signed_in", "failed", "cancelled", "timed_out"]
+
+
+@attrs.define
+class SignInResult:
+    """How a sign-in ended: the `signIn/complete` result and the `signIn/didFinish` params."""
+
+    state: str
+    outcome: SignInOutcome
+    message: str  # a sentence for the user
+    api_key: ApiKeyStatus  # the key store after the flow (the new key's hint when signed in)
+
+
+@attrs.define
 class FieldError:
     path: str  # "routing.sort", "messages[0].content"; "" for the params object itself
     message: str
@@ -328,5 +379,11 @@ METHODS: dict[str, tuple[type, type]] = {
     MODELS_LIST: (ModelsListParams, ModelsListResult),
     MODELS_ENDPOINTS: (ModelsEndpointsParams, ModelsEndpointsResult),
     CHAT: (ChatParams, ChatResult),
+    SIGN_IN_START: (SignInStartParams, SignInStartResult),
+    SIGN_IN_COMPLETE: (SignInCompleteParams, SignInResult),
+    SIGN_IN_CANCEL: (EmptyParams, SignInResult),
 }
-NOTIFICATIONS: dict[str, type] = {SETTINGS_DID_CHANGE: SettingsView}
+NOTIFICATIONS: dict[str, type] = {
+    SETTINGS_DID_CHANGE: SettingsView,
+    SIGN_IN_DID_FINISH: SignInResult,
+}

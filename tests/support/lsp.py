@@ -123,7 +123,7 @@ def make_client(session_box: list[LspSession]) -> LanguageClient:
         else:
             client.progress_reports.setdefault(params.token, []).append(value)
 
-    for method in ("openrouter/settings/didChange",):
+    for method in ("openrouter/settings/didChange", "openrouter/signIn/didFinish"):
 
         @client.feature(method)
         def on_notification(params: Any, _method: str = method) -> None:

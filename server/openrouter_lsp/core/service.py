@@ -6,6 +6,7 @@ Each public operation first takes any change another server process sharing the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import UpstreamError, no_api_key_error
+from ..errors import UpstreamError, invalid, no_api_key_error, upstream_error
 from ..protocol import (
     AccountInfo,
     ApiKeyStatus,
@@ -24,6 +25,9 @@ from ..protocol import (
     ModelsEndpointsResult,
     ProviderPin,
     SettingsView,
+    SignInResult,
+    SignInStartParams,
+    SignInStartResult,
 )
 from ..secrets import KeyStore
 from ..settings import SettingsStore
@@ -31,6 +35,7 @@ from ..state_dir import state_dir
 from . import chat as chat_flow
 from .model_ids import check_syntax, unknown_model
 from .pins import named_for_pin, pin_status
+from .signin import DEFAULT_TIMEOUT_S, SignInFlow, with_state
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
@@ -42,16 +47,24 @@ def _ignore_delta(_content: str | None, _reasoning: str | None) -> None:
     return None
 
 
+def _ignore_sign_in(_result: SignInResult) -> None:
+    return None
+
+
 class Core:
     def __init__(
         self,
         *,
         warn: Callable[[str], None],
         settings_changed: Callable[[SettingsView], None],
+        sign_in_finished: Callable[[SignInResult], None] = _ignore_sign_in,
     ) -> None:
-        """`warn`: a message for the user; `settings_changed`: the new view after any change."""
+        """`warn`: a message for the user; `settings_changed`: the new view after any change;
+        `sign_in_finished`: how a sign-in ended (every flow ends exactly once)."""
         self._warn = warn
         self._settings_changed = settings_changed
+        self._sign_in_finished = sign_in_finished
+        self._sign_in: SignInFlow | None = None
         self._folder: Path | None = None
         self._settings: SettingsStore | None = None
         self._keys: KeyStore | None = None
@@ -193,6 +206,87 @@ class Core:
     def api_key(self) -> str | None:
         return self.keys.get()
 
+    # --- Sign in with OpenRouter (OAuth PKCE, S256) ---
+
+    async def sign_in_start(self, params: SignInStartParams) -> SignInStartResult:
+        """Start a sign-in (cancelling one that is waiting): the page to open, and the callback
+        the server listens on unless the client gave its own `callback_url`."""
+        from ..openrouter.auth import auth_page_url, challenge_of
+
+        self.sync_with_disk()
+        settings = self.settings.current
+        if settings.provider != "openrouter":
+            raise upstream_error(
+                "bad_request",
+                "Sign in with OpenRouter needs the OpenRouter provider; an OpenAI-compatible "
+                "server takes its key as pasted.",
+            )
+        own_callback = None
+        if params.callback_url is not None:
+            own_callback = _checked_callback(params.callback_url)
+            if params.callback_port is not None:
+                raise invalid("callbackPort", "cannot be given with callbackUrl")
+        self.sign_in_cancel("A new sign-in replaced this one.")
+        api_base = settings.effective_base_url
+        flow = SignInFlow(
+            exchange=lambda code, verifier: self._exchange_code(api_base, code, verifier),
+            key_status=self.keys.status,
+            on_end=self._sign_in_finished,
+            timeout_s=params.timeout_seconds or DEFAULT_TIMEOUT_S,
+        )
+        self._sign_in = flow
+        if own_callback is not None:
+            callback_url = with_state(own_callback, flow.state)
+        else:
+            callback_url = await flow.listen(params.callback_port or 0)
+        return SignInStartResult(
+            auth_url=auth_page_url(api_base, callback_url, challenge_of(flow.verifier)),
+            callback_url=callback_url,
+            state=flow.state,
+            timeout_seconds=flow.timeout_s,
+            loopback=own_callback is None,
+        )
+
+    async def _exchange_code(self, api_base: str, code: str, verifier: str) -> ApiKeyStatus:
+        from ..openrouter.auth import exchange_code
+
+        key = await exchange_code(api_base, code, verifier)
+        return self.set_api_key(key)  # stored and announced like a pasted key
+
+    async def sign_in_complete(self, code: str, state: str | None) -> SignInResult:
+        """Finish the waiting sign-in with the code its redirect carried."""
+        flow = self._sign_in
+        if flow is None or flow.done:
+            raise invalid("code", "no sign-in is waiting for a code: sign in again")
+        if not code.strip():
+            raise invalid("code", "must not be empty")
+        if state is not None and state != flow.state:
+            flow.finish("failed", "The sign-in was refused: its state does not match the "
+                        "sign-in in progress. Sign in again.")
+            raise invalid("state", "does not match the sign-in in progress: sign in again")
+        return await flow.complete(code.strip())
+
+    def sign_in_cancel(self, message: str = "The sign-in was cancelled.") -> SignInResult:
+        flow, self._sign_in = self._sign_in, None
+        if flow is None or flow.done:
+            return SignInResult(
+                state=flow.state if flow else "", outcome="cancelled",
+                message="No sign-in was in progress.", api_key=self.keys.status(),
+            )
+        return flow.finish("cancelled", message)
+
+    def close(self) -> None:
+        """Before the server exits: a waiting sign-in ends (its callback server closes)."""
+        if self._sign_in is not None and not self._sign_in.done:
+            self.sign_in_cancel("The server shut down; sign in again.")
+
+    async def sign_in_outcome(self, state: str) -> SignInResult | None:
+        """How the flow named `state` ends (waits); None when it is not the current one."""
+        flow = self._sign_in
+        if flow is None or flow.state != state:
+            return None
+        return await asyncio.shield(flow.result)
+
     # --- catalogue and account ---
 
     async def catalogue_snapshot(self, *, refresh: bool = False) -> tuple[CatalogueSnapshot, bool]:
@@ -305,3 +399,15 @@ class Core:
                 raise
             raise named_for_pin(exc, pin, model_id) from None
 
+
+
+def _checked_callback(url: str) -> str:
+    """A client's own callback: an absolute URL without a fragment (`vscode://pub.ext/path`)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not (parts.netloc or parts.path) or parts.fragment:
+        raise invalid("callbackUrl", "must be an absolute URL without a fragment")
+    if parts.scheme in ("http", "https") and not parts.netloc:
+        raise invalid("callbackUrl", "must name a host")
+    return url.strip()

@@ -40,6 +40,7 @@ REFRESH_MODELS = "openrouter.refreshModels"
 ASK = "openrouter.ask"
 SHOW_SETTINGS = "openrouter.showSettings"
 UPDATE_SETTINGS = "openrouter.updateSettings"
+SIGN_IN = "openrouter.signIn"
 
 ANSWERS_DIR = "answers"
 KEEP_ANSWERS = 50
@@ -323,6 +324,42 @@ async def update_settings(call: Call) -> Any:
     return wire.unstructure(view)
 
 
+async def sign_in(call: Call) -> Any:
+    """Start "Sign in with OpenRouter" on the loopback callback and open the page in the browser
+    (`window/showDocument` external) or show its address; the outcome comes as a message."""
+    server = call.server
+    core = server.ctx.core
+    started = await core.sign_in_start(protocol.SignInStartParams())
+    opened = False
+    if client_supports(server, "window.show_document.support"):
+        try:
+            shown = await server.window_show_document_async(
+                lsp.ShowDocumentParams(uri=started.auth_url, external=True)
+            )
+            opened = bool(shown.success)
+        except Exception as exc:
+            log.info("window/showDocument failed (%s)", type(exc).__name__)
+    if opened:
+        _info(server, "OpenRouter: finish signing in in the browser.")
+    else:
+        _info(server, f"OpenRouter: to sign in, open this address in a browser: {started.auth_url}")
+
+    async def tell_outcome() -> None:
+        result = await core.sign_in_outcome(started.state)
+        if result is not None and result.outcome != "cancelled":
+            ok = result.outcome == "signed_in"
+            kind = lsp.MessageType.Info if ok else lsp.MessageType.Warning
+            server.window_show_message(
+                lsp.ShowMessageParams(type=kind, message=f"OpenRouter: {result.message}")
+            )
+
+    _background.add(task := asyncio.ensure_future(tell_outcome()))
+    task.add_done_callback(_background.discard)
+    return {**wire.unstructure(started), "opened": opened}
+
+
+_background: set[asyncio.Future[None]] = set()
+
 Handler = Callable[[Call], Awaitable[Any]]
 
 
@@ -335,6 +372,7 @@ def handlers(server: OpenRouterLanguageServer) -> dict[str, Handler]:
         ASK: ask,
         SHOW_SETTINGS: show_settings,
         UPDATE_SETTINGS: update_settings,
+        SIGN_IN: sign_in,
     }
 
 
