@@ -5,6 +5,7 @@ compared with the emulator's catalogue (the real 2026-06 snapshot plus the curre
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from tests.support.lsp import LspSession, server_env, start_session, stop_session
 
 from openrouter_emulator.catalogue import load_catalogue
+from openrouter_lsp.openrouter.catalogue import cache_path
 from openrouter_lsp.openrouter.model_search import INSIDE, WHOLE_WORD, facets_of, relevance
 from openrouter_lsp.openrouter.models_parse import ALL_EFFORTS, parse_endpoint, parse_model
 
@@ -370,3 +372,27 @@ async def test_bad_list_params_are_invalid_params_naming_the_field(
     error = await lsp_no_key.call_error(LIST, params)
     assert error.code == -32602
     assert path in [e["path"] for e in error.data["errors"]], error.data
+
+
+# --- the disk cache ---
+
+
+async def test_a_cache_written_before_the_card_fields_is_refetched(
+    home: Path, emulator: Any
+) -> None:
+    """A format-1 cache (models without the card's fields) is not served: fetched afresh."""
+    old_model = {"id": "old/model", "name": "Old", "description": "", "contextLength": 1}
+    document = {
+        "format": 1, "baseUrl": emulator.base_url, "fetchedAt": time.time(), "models": [old_model]
+    }
+    cache = cache_path(home, emulator.base_url)
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps(document))
+    session = await start_session(home, server_env(home))
+    try:
+        result = await session.call(LIST, {})
+    finally:
+        await stop_session(session)
+    assert len(result["models"]) == 337 and "supportedEfforts" in result["models"][0]
+    assert [r for r in emulator.requests() if r["path"].endswith("/models")]
+    assert json.loads(cache.read_text())["format"] == 2
