@@ -16,7 +16,14 @@ from tests.support.lsp import LspSession, server_env, start_session, stop_sessio
 
 from openrouter_emulator.catalogue import load_catalogue
 from openrouter_lsp.openrouter.catalogue import cache_path
-from openrouter_lsp.openrouter.model_search import INSIDE, WHOLE_WORD, facets_of, relevance
+from openrouter_lsp.openrouter.model_search import (
+    INSIDE,
+    MAX_QUERY_WORDS,
+    WHOLE_WORD,
+    facets_of,
+    query_words,
+    relevance,
+)
 from openrouter_lsp.openrouter.models_parse import ALL_EFFORTS, parse_endpoint, parse_model
 
 LIST = "openrouter/models/list"
@@ -201,6 +208,16 @@ async def test_every_word_of_the_query_must_match(lsp: LspSession) -> None:
     )
     # A word that names no model finds nothing (no fuzzy guesses), and that is not an error.
     assert (await lsp.call(LIST, {"query": "cheap"}))["models"] == []
+
+
+async def test_a_long_repetitive_query_is_cheap_and_means_its_distinct_words(
+    lsp: LspSession,
+) -> None:
+    assert query_words("a b a c b") == ["a", "b", "c"]
+    assert len(query_words(" ".join(f"w{i}" for i in range(50)))) == MAX_QUERY_WORDS
+    longest = ("e " * 128).strip()  # 255 characters: within the 256 limit
+    single = ids(await lsp.call(LIST, {"query": "e"}))
+    assert single and ids(await lsp.call(LIST, {"query": longest})) == single
 
 
 # --- filters ---

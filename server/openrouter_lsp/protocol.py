@@ -195,7 +195,8 @@ class ModelsListParams:
 
     `query` ranks exact ids/names first, then whole words and id segments ("mini" in
     `openai/gpt-4o-mini`), then word prefixes, then other substrings; each of its words must
-    match. Favourites (`favoriteModels`) come first in whatever order is chosen.
+    match (its first 8 distinct words count). Favourites (`favoriteModels`) come first in
+    whatever order is chosen.
     """
 
     refresh: bool = False

@@ -6,7 +6,8 @@ ranked list is a pass over 337 tuples and a join of the pre-encoded JSON fragmen
 Ranking of a query: every word of the query must occur in the model's id or name; each word
 scores how well it matches — the whole id or name (0), a whole word or id segment such as
 "mini" in `openai/gpt-4o-mini` (1), the start of a word (2), elsewhere inside one, as "mini" in
-"Gemini" (3) — and models are ordered by the sum, then catalogue order.
+"Gemini" (3) — and models are ordered by the sum, then catalogue order. Repeated words count
+once, and only the first `MAX_QUERY_WORDS` distinct words count.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 from ..protocol import ModelInfo, ModelsListParams
 
 EXACT, WHOLE_WORD, WORD_START, INSIDE = 0, 1, 2, 3
+# Distinct words of a query that count (a picker's query has a few; a pasted paragraph must not
+# hold the event loop: ranking is words x models x occurrences).
+MAX_QUERY_WORDS = 8
 _LAST = float("inf")
 
 
@@ -74,10 +78,17 @@ def _word_score(key: str, word: str) -> int | None:
     return best
 
 
+def query_words(phrase: str) -> list[str]:
+    """The query's distinct words, first ones first, at most `MAX_QUERY_WORDS`."""
+    return list(dict.fromkeys(phrase.split(" ")))[:MAX_QUERY_WORDS]
+
+
 def relevance(facets: Facets, words: list[str], phrase: str) -> int | None:
     """The model's score for the query (lower is better), or None when it does not match."""
     if phrase in facets.whole:
         return EXACT
+    if not all(word in facets.key for word in words):
+        return None
     total = 0
     for word in words:
         score = _word_score(facets.key, word)
@@ -130,7 +141,7 @@ def select(
     scores: dict[int, int] = {}
     if query:
         phrase = " ".join(query.casefold().split())
-        words = phrase.split(" ")
+        words = query_words(phrase)
         for i in chosen:
             score = relevance(facets[i], words, phrase)
             if score is not None:
