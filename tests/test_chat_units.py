@@ -195,8 +195,11 @@ def model(cache_write: float | None) -> ModelInfo:
     return ModelInfo(
         id="m/x", name="X", description="", context_length=1000, max_completion_tokens=None,
         pricing=Pricing(prompt=1.0, completion=2.0, cache_write=cache_write),
-        input_modalities=["text"], supports_images=False, supports_reasoning=False,
-        supports_prompt_caching=cache_write is not None, supported_parameters=[], is_free=False,
+        input_modalities=["text"], output_modalities=["text"], supports_images=False,
+        supports_tools=False, supports_reasoning=False, supported_efforts=[], default_effort=None,
+        reasoning_mandatory=False, supports_prompt_caching=cache_write is not None,
+        supported_parameters=[], is_free=False, created=None, variable_pricing=False,
+        pricing_note=None,
     )
 
 

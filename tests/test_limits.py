@@ -73,10 +73,12 @@ def with_value(method: str, base: dict[str, Any], path: str, value: Any) -> dict
     return params
 
 
-def at_and_past(keyword: str, limit: Any) -> tuple[Any, Any]:
+def at_and_past(keyword: str, limit: Any, path: str = "") -> tuple[Any, Any]:
     """A value exactly at the limit and one just past it."""
     if keyword == "maxLength":
         return "a" * limit, "a" * (limit + 1)
+    if keyword == "maxItems" and path == "favoriteModels":  # distinct model ids
+        return [f"a/m{i}" for i in range(limit)], [f"a/m{i}" for i in range(limit + 1)]
     if keyword == "maxItems":
         message = {"role": "user", "content": "hi"}
         return [message] * limit, [message] * (limit + 1)
@@ -107,7 +109,7 @@ async def test_each_declared_limit_is_published_and_enforced_at_its_value(
     limit: Any,
 ) -> None:
     assert schema_property(schema, method, path)[keyword] == limit
-    at_limit, past_limit = at_and_past(keyword, limit)
+    at_limit, past_limit = at_and_past(keyword, limit, path)
 
     error = await lsp_no_key.call_error(method, with_value(method, base, path, past_limit))
     assert error.code == -32602 and path in paths_of(error), error

@@ -42,6 +42,9 @@ MAX_MESSAGES = 10_000
 MAX_COMPLETION_TOKENS = 2_000_000  # above every model's completion limit in the catalogue
 MAX_AUTH_CODE_LENGTH = 1024
 MAX_SIGN_IN_TIMEOUT_S = 1800
+MAX_CONTEXT_TOKENS = 100_000_000  # `minContext` of models/list: far above any context window
+MAX_PRICE_PER_MILLION = 1_000_000.0  # `maxPromptPrice` of models/list, USD per million tokens
+MAX_FAVORITES = 200  # `favoriteModels`
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -75,6 +78,8 @@ DEFAULT_MODEL_ID = "anthropic/claude-sonnet-4.5"
 
 ProviderKind = Literal["openrouter", "openai-compatible"]
 RoutingSort = Literal["default", "price", "throughput", "latency"]
+# models/list order: "default" is the catalogue's order, or relevance when there is a query.
+ModelSort = Literal["default", "price", "context", "newest"]
 DataPolicy = Literal["default", "allow", "deny", "zdr"]
 KeySource = Literal["env", "keyring", "file"]
 ChatRole = Literal["system", "user", "assistant"]
@@ -120,6 +125,9 @@ class Settings:
     # The provider pinned per model ({modelId: tag}); kept by the server: `routing.provider`
     # is the pin of `modelId` (see settings_layers.py).
     provider_pins: dict[str, str] = attrs.Factory(dict)
+    # Model ids the user starred: they come first in models/list (ids the catalogue does not
+    # list are kept, and skipped there).
+    favorite_models: list[str] = limited(attrs.Factory(list), max_items=MAX_FAVORITES)
 
     @property
     def effective_base_url(self) -> str:
@@ -166,6 +174,7 @@ class SettingsView:
     api_key: ApiKeyStatus
     effective_base_url: str
     provider_pin: ProviderPin
+    favorite_models: list[str]
 
 
 # --- params ------------------------------------------------------------------------------------
@@ -188,8 +197,26 @@ class ApiKeySetParams:
 
 @attrs.define
 class ModelsListParams:
+    """Which models to list and in what order; every filter is off by default.
+
+    `query` ranks exact ids/names first, then whole words and id segments ("mini" in
+    `openai/gpt-4o-mini`), then word prefixes, then other substrings; each of its words must
+    match (its first 8 distinct words count). Favourites (`favoriteModels`) come first in
+    whatever order is chosen.
+    """
+
     refresh: bool = False
     query: str | None = limited(None, max_length=MAX_QUERY_LENGTH)
+    free: bool = False  # only models that cost nothing
+    image_input: bool = False  # only models that take images
+    tools: bool = False  # only models that take `tools`
+    reasoning: bool = False  # only models that can reason
+    caching: bool = False  # only models with a prompt-cache price
+    min_context: int | None = limited(None, minimum=0, maximum=MAX_CONTEXT_TOKENS)
+    # USD per million prompt tokens; models without a fixed price are left out
+    max_prompt_price: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
+    # "price": cheapest prompt first; "context": largest first; "newest": newest first
+    sort: ModelSort = "default"
 
 
 @attrs.define
@@ -255,14 +282,25 @@ class ModelInfo:
     name: str
     description: str
     context_length: int | None
-    max_completion_tokens: int | None
+    max_completion_tokens: int | None  # the most output tokens per request
     pricing: Pricing
     input_modalities: list[str]
+    output_modalities: list[str]
     supports_images: bool
+    supports_tools: bool
     supports_reasoning: bool
+    # Reasoning efforts the model accepts, highest first ([] when not known); from the
+    # catalogue's `reasoning` object, else none
+    supported_efforts: list[str]
+    default_effort: str | None
+    reasoning_mandatory: bool  # reasoning cannot be turned off
     supports_prompt_caching: bool
     supported_parameters: list[str]
     is_free: bool
+    created: str | None  # ISO-8601, UTC: when OpenRouter added the model
+    # A router whose price is that of the model it picks: no fixed price (`pricing` is null)
+    variable_pricing: bool
+    pricing_note: str | None  # a sentence explaining a variable price
 
 
 @attrs.define
@@ -281,7 +319,13 @@ class ProviderEndpoint:
     max_completion_tokens: int | None
     quantization: str | None
     status: int | None
-    uptime_last30m: float | None
+    uptime_last30m: float | None  # percent of successful requests over the last 30 minutes
+    uptime_last1d: float | None
+    # Time to first token, median over the last 30 minutes, in the endpoints list's unit
+    # (the spec's prose says milliseconds; its examples and the emulator give seconds)
+    latency_p50: float | None
+    throughput_p50: float | None  # output tokens per second, median over the last 30 minutes
+    supports_implicit_caching: bool | None  # the provider caches prompts without breakpoints
     pricing: Pricing
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import wire
 from .core.model_ids import model_id_problem
 from .errors import InvalidInput
-from .protocol import FieldError, Settings
+from .protocol import MAX_ID_LENGTH, FieldError, Settings
 from .settings_file import SettingsFile
 from .settings_layers import (
     EDITOR_FORBIDDEN,
@@ -85,6 +85,15 @@ def validate(settings: Settings) -> list[FieldError]:
         check(f"providerPins.{model_id[:80]}", model_id_problem(model_id) or tag_problem(tag))
     if settings.use_custom_base_url:
         check("customBaseUrl", base_url_problem(settings.custom_base_url))
+    seen: set[str] = set()
+    for i, model_id in enumerate(settings.favorite_models):
+        problem = model_id_problem(model_id)
+        if problem is None and len(model_id) > MAX_ID_LENGTH:
+            problem = f"is too long ({len(model_id):,} characters; the limit is {MAX_ID_LENGTH:,})"
+        if problem is None and model_id in seen:
+            problem = "is listed twice"
+        seen.add(model_id)
+        check(f"favoriteModels[{i}]", problem)
     return errors
 
 

@@ -13,6 +13,10 @@ export interface ProviderEndpoint {
   quantization: string | null;
   status: number | null;
   uptimeLast30m: number | null;
+  uptimeLast1d: number | null;
+  latencyP50: number | null;
+  throughputP50: number | null;
+  supportsImplicitCaching: boolean | null;
   pricing: Pricing;
 }
 /**

@@ -13,11 +13,19 @@ export interface ModelInfo {
   maxCompletionTokens: number | null;
   pricing: Pricing;
   inputModalities: string[];
+  outputModalities: string[];
   supportsImages: boolean;
+  supportsTools: boolean;
   supportsReasoning: boolean;
+  supportedEfforts: string[];
+  defaultEffort: string | null;
+  reasoningMandatory: boolean;
   supportsPromptCaching: boolean;
   supportedParameters: string[];
   isFree: boolean;
+  created: string | null;
+  variablePricing: boolean;
+  pricingNote: string | null;
 }
 /**
  * USD per million tokens; None when unknown or variable.

@@ -14,6 +14,7 @@ export interface SettingsDidChangeParams {
   apiKey: ApiKeyStatus;
   effectiveBaseUrl: string;
   providerPin: ProviderPin;
+  favoriteModels: string[];
 }
 /**
  * How OpenRouter picks the provider that serves a request.

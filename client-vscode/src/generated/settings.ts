@@ -14,6 +14,10 @@ export interface Settings {
   providerPins?: {
     [k: string]: string;
   };
+  /**
+   * @maxItems 200
+   */
+  favoriteModels?: string[];
 }
 /**
  * How OpenRouter picks the provider that serves a request.

@@ -23,6 +23,7 @@ from ..protocol import (
     FieldError,
     ModelInfo,
     ModelsEndpointsResult,
+    ModelsListParams,
     ProviderPin,
     SettingsView,
     SignInResult,
@@ -135,6 +136,7 @@ class Core:
             api_key=self.keys.status(),
             effective_base_url=s.effective_base_url,
             provider_pin=self._pin_status(),
+            favorite_models=list(s.favorite_models),
         )
 
     def _pin_status(self) -> ProviderPin:
@@ -294,11 +296,14 @@ class Core:
         self.sync_with_disk()
         return await self.catalogue.get(self.base_url, self.api_key(), refresh=refresh)
 
-    async def list_models(self, *, refresh: bool = False, query: str | None = None) -> str:
-        """`models/list`'s result as JSON text (pre-encoded: the catalogue is large)."""
-        snapshot, stale = await self.catalogue_snapshot(refresh=refresh)
-        query = query.strip() if query else None
-        return snapshot.models_json(query or None, stale)
+    async def list_models(self, params: ModelsListParams | None = None) -> str:
+        """`models/list`'s result as JSON text (pre-encoded: the catalogue is large): searched,
+        filtered and sorted as `params` ask, the user's favourites first."""
+        params = params or ModelsListParams()
+        snapshot, stale = await self.catalogue_snapshot(refresh=params.refresh)
+        query = params.query.strip() if params.query else None
+        favorites = self.settings.current.favorite_models
+        return snapshot.models_json(query or None, stale, params, favorites)
 
     async def model_endpoints(self, model_id: str) -> ModelsEndpointsResult:
         self.sync_with_disk()

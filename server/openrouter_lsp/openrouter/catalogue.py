@@ -19,11 +19,12 @@ from urllib.parse import quote
 
 from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
-from ..protocol import ModelInfo, ProviderEndpoint
+from ..protocol import ModelInfo, ModelsListParams, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_body, get_json
 from .json_items import ItemTooLarge, array_items
 from .limits import MAX_CATALOGUE_BYTES, MAX_CATALOGUE_ENTRY_CHARS, MAX_CATALOGUE_MODELS
+from .model_search import Facets, facets_of, select
 from .models_parse import parse_endpoints, parse_model
 from .numbers import UPSTREAM_JSON
 
@@ -31,11 +32,8 @@ log = logging.getLogger(__name__)
 
 FRESH_FOR_S = 3600.0
 ENDPOINTS_FRESH_FOR_S = 300.0
-CACHE_FORMAT = 1
-
-
-def search_key(model_id: str, name: str) -> str:
-    return f"{model_id}\n{name}".casefold()
+CACHE_FORMAT = 2  # 2: the info card's fields (a format-1 cache is refetched)
+_DEFAULT_LIST = ModelsListParams()
 
 
 @dataclass
@@ -47,7 +45,7 @@ class CatalogueSnapshot:
     fragments: list[str]  # one ModelInfo as JSON text per model
     fetched_at: float  # epoch seconds
     ids: list[str]
-    _search_keys: list[str]  # id and name, case-folded, per model
+    facets: list[Facets]  # what search, filters and sorts read, per model
     by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
     # Parsed entries, kept: a chat looks its model up on the path to the first token.
     _parsed: dict[int, ModelInfo] = field(init=False, default_factory=dict)
@@ -64,7 +62,7 @@ class CatalogueSnapshot:
             [_encode(m) for m in models],
             fetched_at,
             [m.id for m in models],
-            [search_key(m.id, m.name) for m in models],
+            [facets_of(m) for m in models],
         )
 
     def _index(self, model_id: str) -> int | None:
@@ -85,14 +83,17 @@ class CatalogueSnapshot:
             self._parsed[index] = parsed
         return parsed
 
-    def models_json(self, query: str | None, stale: bool) -> str:
-        """The models/list result as JSON text; `query` matches id or name, case-insensitively."""
-        selected = self.fragments
-        if query:
-            needle = query.casefold()
-            selected = [
-                f for f, key in zip(self.fragments, self._search_keys, strict=True) if needle in key
-            ]
+    def models_json(
+        self,
+        query: str | None,
+        stale: bool,
+        params: ModelsListParams = _DEFAULT_LIST,
+        favorites: list[str] | None = None,
+    ) -> str:
+        """The models/list result as JSON text: `query` ranked over ids and names, `params`'
+        filters and sort, `favorites` first (see model_search.py)."""
+        order = select(self.facets, params, query, favorites or [], self.by_id)
+        selected = self.fragments if order is None else [self.fragments[i] for i in order]
         return (
             f'{{"models":[{",".join(selected)}],"fetchedAt":"{self.fetched_at_iso}",'
             f'"stale":{"true" if stale else "false"}}}'
@@ -117,7 +118,7 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
     max_models = MAX_CATALOGUE_MODELS.count()
     fragments: list[str] = []
     ids: list[str] = []
-    keys: list[str] = []
+    facets: list[Facets] = []
     try:
         text = body.decode("utf-8-sig")
         max_entry = MAX_CATALOGUE_ENTRY_CHARS.count()
@@ -133,7 +134,7 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
                 )
             fragments.append(_encode(model))
             ids.append(model.id)
-            keys.append(search_key(model.id, model.name))
+            facets.append(facets_of(model))
     except ItemTooLarge as exc:
         raise upstream_error(
             "bad_request",
@@ -144,7 +145,7 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
         raise upstream_error(
             "bad_request", f"{where}: not a model list with a `data` array ({exc})."
         ) from None
-    return CatalogueSnapshot(base_url, fragments, fetched_at, ids, keys)
+    return CatalogueSnapshot(base_url, fragments, fetched_at, ids, facets)
 
 
 def release_freed_memory() -> None:
