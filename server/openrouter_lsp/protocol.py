@@ -6,7 +6,7 @@ snake_case here and camelCase on the wire (`wire.py` holds the one converter tha
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -36,6 +36,9 @@ MAX_QUERY_LENGTH = 256
 MAX_STRING_CHARS = 4_000_000  # ~1M tokens: above every context window in the catalogue
 MAX_MESSAGES = 10_000
 MAX_COMPLETION_TOKENS = 2_000_000  # above every model's completion limit in the catalogue
+MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most three fallbacks
+MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
+MAX_PRICE_PER_MILLION = 1_000_000.0  # USD per million tokens: $1 a token, above every price
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -45,6 +48,7 @@ def limited(
     *,
     max_length: int | None = None,
     minimum: float | None = None,
+    exclusive_minimum: float | None = None,
     maximum: float | None = None,
     min_items: int | None = None,
     max_items: int | None = None,
@@ -57,6 +61,7 @@ def limited(
     keywords = {
         "maxLength": max_length,
         "minimum": minimum,
+        "exclusiveMinimum": exclusive_minimum,
         "maximum": maximum,
         "minItems": min_items,
         "maxItems": max_items,
@@ -71,6 +76,16 @@ ProviderKind = Literal["openrouter", "openai-compatible"]
 RoutingSort = Literal["default", "price", "throughput", "latency"]
 DataPolicy = Literal["default", "allow", "deny", "zdr"]
 KeySource = Literal["env", "keyring", "file"]
+# "default" sends no `reasoning` object: the model's own default applies.
+ReasoningEffort = Literal["default", "none", "minimal", "low", "medium", "high", "xhigh"]
+# OpenRouter's model suffixes: `:nitro` (fastest providers), `:floor` (cheapest), `:exacto`
+# (providers with the best tool-calling quality), `:online` (web search).
+ModelVariant = Literal["nitro", "floor", "exacto", "online"]
+# The official OpenAPI `Quantization` enum.
+Quantization = Literal[
+    "int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32",
+    "unknown",
+]
 ChatRole = Literal["system", "user", "assistant"]
 ErrorKind = Literal[
     "no_api_key",
@@ -90,6 +105,14 @@ ErrorKind = Literal[
 
 
 @attrs.define
+class MaxPrice:
+    """The most a request may cost, USD per million tokens (`provider.max_price`); null: no cap."""
+
+    prompt: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
+    completion: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
+
+
+@attrs.define
 class RoutingSettings:
     """How OpenRouter picks the provider that serves a request."""
 
@@ -98,6 +121,16 @@ class RoutingSettings:
     provider: str | None = limited(None, max_length=MAX_ID_LENGTH)
     allow_fallbacks: bool = True
     data_policy: DataPolicy = "default"
+    max_price: MaxPrice = attrs.Factory(MaxPrice)
+    # Only endpoints serving one of these quantizations; empty: any.
+    quantizations: list[Quantization] = limited(
+        attrs.Factory(list), max_items=len(get_args(Quantization))
+    )
+    # Provider tags never to route to (`provider.ignore`).
+    ignore: list[str] = limited(attrs.Factory(list), max_items=MAX_IGNORED_PROVIDERS)
+    # Tokens per second and seconds (p50); endpoints beyond them are deprioritised, not excluded.
+    preferred_min_throughput: float | None = limited(None, exclusive_minimum=0)
+    preferred_max_latency: float | None = limited(None, exclusive_minimum=0)
 
 
 @attrs.define
@@ -111,6 +144,12 @@ class Settings:
     middle_out_transform: bool = False
     routing: RoutingSettings = attrs.Factory(RoutingSettings)
     prompt_caching: bool = True
+    reasoning_effort: ReasoningEffort = "default"
+    # `max_tokens` of a chat that gives none; at most the model's max completion tokens.
+    max_output_tokens: int | None = limited(None, minimum=1, maximum=MAX_COMPLETION_TOKENS)
+    model_variant: ModelVariant | None = None
+    # Tried in order when the model fails (`models`); never the model itself.
+    fallback_models: list[str] = limited(attrs.Factory(list), max_items=MAX_FALLBACK_MODELS)
     # The provider pinned per model ({modelId: tag}); kept by the server: `routing.provider`
     # is the pin of `modelId` (see settings_layers.py).
     provider_pins: dict[str, str] = attrs.Factory(dict)
@@ -157,6 +196,10 @@ class SettingsView:
     middle_out_transform: bool
     routing: RoutingSettings
     prompt_caching: bool
+    reasoning_effort: ReasoningEffort
+    max_output_tokens: int | None
+    model_variant: ModelVariant | None
+    fallback_models: list[str]
     api_key: ApiKeyStatus
     effective_base_url: str
     provider_pin: ProviderPin
@@ -234,6 +277,10 @@ class ModelInfo:
     supports_prompt_caching: bool
     supported_parameters: list[str]
     is_free: bool
+    # The catalogue's `reasoning` object: the efforts the model accepts (None: no allowlist) and
+    # whether its reasoning cannot be turned off (effort "none" refused).
+    supported_efforts: list[str] | None = None
+    reasoning_mandatory: bool = False
 
 
 @attrs.define

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import wire
 from .core.model_ids import model_id_problem
 from .errors import InvalidInput
-from .protocol import FieldError, Settings
+from .protocol import MAX_ID_LENGTH, FieldError, Settings
 from .settings_file import SettingsFile
 from .settings_layers import (
     EDITOR_FORBIDDEN,
@@ -85,7 +85,31 @@ def validate(settings: Settings) -> list[FieldError]:
         check(f"providerPins.{model_id[:80]}", model_id_problem(model_id) or tag_problem(tag))
     if settings.use_custom_base_url:
         check("customBaseUrl", base_url_problem(settings.custom_base_url))
+    # A fallback that is the model itself is refused when fallbacks are updated (core/service.py),
+    # not here: choosing one of the fallbacks as the model must not make the document invalid.
+    for index, model_id in enumerate(settings.fallback_models):
+        check(f"fallbackModels[{index}]", _id_problem(model_id) or model_id_problem(model_id))
+    check("fallbackModels", _duplicates(settings.fallback_models))
+    for index, tag in enumerate(settings.routing.ignore):
+        check(f"routing.ignore[{index}]", _id_problem(tag) or tag_problem(tag))
+    check("routing.ignore", _duplicates(settings.routing.ignore))
+    check("routing.quantizations", _duplicates(settings.routing.quantizations))
     return errors
+
+
+def _id_problem(value: str) -> str | None:
+    if len(value) > MAX_ID_LENGTH:
+        return f"is too long ({len(value):,} characters; the limit is {MAX_ID_LENGTH:,})"
+    return None
+
+
+def _duplicates(values: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return f"lists {value[:80]!r} more than once"
+        seen.add(value)
+    return None
 
 
 def tag_problem(tag: str) -> str | None:

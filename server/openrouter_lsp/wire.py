@@ -101,6 +101,8 @@ def _limit_problem(value: object, limits: dict[str, Any]) -> str | None:
         low, high = limits.get("minimum", -math.inf), limits.get("maximum", math.inf)
         if not low <= value <= high:
             return f"must be between {low:,} and {high:,}, got {value}"
+        if "exclusiveMinimum" in limits and not value > limits["exclusiveMinimum"]:
+            return f"must be greater than {limits['exclusiveMinimum']:,}, got {value}"
     return None
 
 

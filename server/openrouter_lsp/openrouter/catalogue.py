@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 FRESH_FOR_S = 3600.0
 ENDPOINTS_FRESH_FOR_S = 300.0
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: models carry their reasoning metadata
 
 
 def search_key(model_id: str, name: str) -> str:

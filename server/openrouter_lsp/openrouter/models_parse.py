@@ -51,6 +51,18 @@ def _str_list(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+# The efforts `reasoning.effort` takes (the OpenAPI `ReasoningEffort` enum, null aside).
+KNOWN_EFFORTS = ("max", "xhigh", "high", "medium", "low", "minimal", "none")
+
+
+def _supported_efforts(reasoning: dict[str, Any]) -> list[str] | None:
+    """The catalogue's allowlist of efforts; None when it gives none (every effort accepted)."""
+    efforts = reasoning.get("supported_efforts")
+    if not isinstance(efforts, list):
+        return None
+    return list(dict.fromkeys(e for e in efforts if isinstance(e, str) and e in KNOWN_EFFORTS))
+
+
 def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
     model_id = raw.get("id")
     if not isinstance(model_id, str) or not model_id:
@@ -61,6 +73,7 @@ def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
     modalities = _str_list(architecture.get("input_modalities"))
     parameters = _str_list(raw.get("supported_parameters"))
     caching = bool(pricing.cache_read) or bool(pricing.cache_write)
+    reasoning = _object(raw.get("reasoning"))
     return ModelInfo(
         id=model_id,
         name=str(raw.get("name") or model_id),
@@ -77,6 +90,8 @@ def parse_model(raw: dict[str, Any]) -> ModelInfo | None:
         supports_prompt_caching=caching,
         supported_parameters=parameters,
         is_free=model_id.endswith(":free") or (pricing.prompt == 0 and pricing.completion == 0),
+        supported_efforts=_supported_efforts(reasoning),
+        reasoning_mandatory=reasoning.get("mandatory") is True,
     )
 
 
