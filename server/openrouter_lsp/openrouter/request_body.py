@@ -124,9 +124,11 @@ def model_with_variant(settings: Settings, model_id: str) -> str:
     return f"{model_id}:{variant}"
 
 
-def fallback_models(settings: Settings, model: str) -> list[str]:
-    """`models`: the model (as sent in `model`) first, then the fallbacks that are not it."""
-    return list(dict.fromkeys([model, *settings.fallback_models]))
+def fallback_models(settings: Settings, model_id: str, sent: str) -> list[str]:
+    """`models`: the model as sent in `model` (`sent`, its variant included) first, then the
+    fallbacks that are not that model."""
+    others = [m for m in settings.fallback_models if m not in (model_id, sent)]
+    return list(dict.fromkeys([sent, *others]))
 
 
 def build_body(
@@ -153,7 +155,7 @@ def build_body(
         return body
 
     if settings.fallback_models:
-        models = fallback_models(settings, body["model"])
+        models = fallback_models(settings, model_id, body["model"])
         if len(models) > 1:
             body["models"] = models
     effort = settings.reasoning_effort
