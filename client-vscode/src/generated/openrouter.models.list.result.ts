@@ -18,6 +18,8 @@ export interface ModelInfo {
   supportsPromptCaching: boolean;
   supportedParameters: string[];
   isFree: boolean;
+  supportedEfforts: string[] | null;
+  reasoningMandatory: boolean;
 }
 /**
  * USD per million tokens; None when unknown or variable.
