@@ -52,11 +52,12 @@ def limited(
     maximum: float | None = None,
     min_items: int | None = None,
     max_items: int | None = None,
+    item_max_length: int | None = None,
 ) -> Any:
     """An attrs field whose limits the server enforces and the schemas state.
 
     Limits apply to the field's non-null value; every string without a `max_length` of its own
-    is capped at `MAX_STRING_CHARS`.
+    is capped at `MAX_STRING_CHARS`. `item_max_length` caps each string of a list.
     """
     keywords = {
         "maxLength": max_length,
@@ -66,7 +67,10 @@ def limited(
         "minItems": min_items,
         "maxItems": max_items,
     }
-    metadata = {LIMITS: {k: v for k, v in keywords.items() if v is not None}}
+    limits: dict[str, Any] = {k: v for k, v in keywords.items() if v is not None}
+    if item_max_length is not None:
+        limits["items"] = {"maxLength": item_max_length}
+    metadata = {LIMITS: limits}
     return attrs.field(default=default, metadata=metadata)
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -127,7 +131,9 @@ class RoutingSettings:
         attrs.Factory(list), max_items=len(get_args(Quantization))
     )
     # Provider tags never to route to (`provider.ignore`).
-    ignore: list[str] = limited(attrs.Factory(list), max_items=MAX_IGNORED_PROVIDERS)
+    ignore: list[str] = limited(
+        attrs.Factory(list), max_items=MAX_IGNORED_PROVIDERS, item_max_length=MAX_ID_LENGTH
+    )
     # Tokens per second and seconds (p50); endpoints beyond them are deprioritised, not excluded.
     preferred_min_throughput: float | None = limited(None, exclusive_minimum=0)
     preferred_max_latency: float | None = limited(None, exclusive_minimum=0)
@@ -149,7 +155,9 @@ class Settings:
     max_output_tokens: int | None = limited(None, minimum=1, maximum=MAX_COMPLETION_TOKENS)
     model_variant: ModelVariant | None = None
     # Tried in order when the model fails (`models`); never the model itself.
-    fallback_models: list[str] = limited(attrs.Factory(list), max_items=MAX_FALLBACK_MODELS)
+    fallback_models: list[str] = limited(
+        attrs.Factory(list), max_items=MAX_FALLBACK_MODELS, item_max_length=MAX_ID_LENGTH
+    )
     # The provider pinned per model ({modelId: tag}); kept by the server: `routing.provider`
     # is the pin of `modelId` (see settings_layers.py).
     provider_pins: dict[str, str] = attrs.Factory(dict)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from . import wire
 from .core.model_ids import model_id_problem
 from .errors import InvalidInput
-from .protocol import MAX_ID_LENGTH, FieldError, Settings
+from .protocol import FieldError, Settings
 from .settings_file import SettingsFile
 from .settings_layers import (
     EDITOR_FORBIDDEN,
@@ -88,19 +88,13 @@ def validate(settings: Settings) -> list[FieldError]:
     # A fallback that is the model itself is refused when fallbacks are updated (core/service.py),
     # not here: choosing one of the fallbacks as the model must not make the document invalid.
     for index, model_id in enumerate(settings.fallback_models):
-        check(f"fallbackModels[{index}]", _id_problem(model_id) or model_id_problem(model_id))
+        check(f"fallbackModels[{index}]", model_id_problem(model_id))
     check("fallbackModels", _duplicates(settings.fallback_models))
     for index, tag in enumerate(settings.routing.ignore):
-        check(f"routing.ignore[{index}]", _id_problem(tag) or tag_problem(tag))
+        check(f"routing.ignore[{index}]", tag_problem(tag))
     check("routing.ignore", _duplicates(settings.routing.ignore))
     check("routing.quantizations", _duplicates(settings.routing.quantizations))
     return errors
-
-
-def _id_problem(value: str) -> str | None:
-    if len(value) > MAX_ID_LENGTH:
-        return f"is too long ({len(value):,} characters; the limit is {MAX_ID_LENGTH:,})"
-    return None
 
 
 def _duplicates(values: Sequence[str]) -> str | None:
