@@ -75,7 +75,6 @@ ITEMS: dict[str, Any] = {
     "messages": lambda n: {"role": "user", "content": "hi"},
     "fallbackModels": lambda n: f"vendor/model-{n}",
     "routing.ignore": lambda n: f"provider-{n}",
-    "routing.quantizations": lambda n: typing.get_args(protocol.Quantization)[n % 12],
 }
 
 

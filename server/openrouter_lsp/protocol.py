@@ -6,7 +6,7 @@ snake_case here and camelCase on the wire (`wire.py` holds the one converter tha
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import attrs
 
@@ -126,10 +126,9 @@ class RoutingSettings:
     allow_fallbacks: bool = True
     data_policy: DataPolicy = "default"
     max_price: MaxPrice = attrs.Factory(MaxPrice)
-    # Only endpoints serving one of these quantizations; empty: any.
-    quantizations: list[Quantization] = limited(
-        attrs.Factory(list), max_items=len(get_args(Quantization))
-    )
+    # Only endpoints serving one of these quantizations; empty: any. No duplicates (settings.py),
+    # so at most one of each: no count limit of its own.
+    quantizations: list[Quantization] = attrs.Factory(list)
     # Provider tags never to route to (`provider.ignore`).
     ignore: list[str] = limited(
         attrs.Factory(list), max_items=MAX_IGNORED_PROVIDERS, item_max_length=MAX_ID_LENGTH
