@@ -308,3 +308,216 @@ async def test_openai_compatible_gets_a_plain_body(
     headers = last_chat_request(emulator)["headers"]
     assert headers["authorization"] == f"Bearer {TEST_KEY}"
     assert "x-openrouter-title" not in headers
+
+
+# --- model-dependent settings, variants, fallbacks and the advanced routing fields ------------
+
+GPT5 = "openai/gpt-5"  # reasons always: efforts xhigh…minimal, never "none"; 128,000 out
+HAIKU = "anthropic/claude-haiku-4.5"  # reasons on request: efforts high, medium, low, none
+NEMO = "mistralai/mistral-nemo"
+SETTINGS_GET = "openrouter/settings/get"
+SETTINGS_UPDATE = "openrouter/settings/update"
+
+
+def settings_file(lsp: LspSession) -> str | None:
+    path = lsp.home / "settings.json"
+    return path.read_text() if path.exists() else None
+
+
+async def test_reasoning_effort(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    settings = {"modelId": GPT5, "reasoningEffort": "xhigh"}
+    body = await recorded_body(lsp, emulator, openapi, settings, modelId=None)
+    assert body["model"] == GPT5 and body["reasoning"] == {"effort": "xhigh"}
+    # A model that does not reason gets no reasoning object, whatever the setting.
+    body = await recorded_body(lsp, emulator, openapi, {}, modelId=GPT)
+    assert "reasoning" not in body
+    body = await recorded_body(lsp, emulator, openapi, {"reasoningEffort": None}, modelId=None)
+    assert "reasoning" not in body  # back to "default": the model's own effort
+
+
+async def test_reasoning_effort_none_turns_reasoning_off(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    settings = {"modelId": HAIKU, "reasoningEffort": "none"}
+    body = await recorded_body(lsp, emulator, openapi, settings, modelId=None)
+    assert body["reasoning"] == {"effort": "none"}
+
+
+async def test_an_effort_the_model_lacks_is_refused_and_nothing_is_saved(lsp: LspSession) -> None:
+    await update_settings(lsp, modelId=HAIKU)
+    before = await lsp.call(SETTINGS_GET)
+    on_disk = settings_file(lsp)
+    for patch, fragment in [
+        ({"reasoningEffort": "xhigh"}, 'does not support the effort "xhigh"'),
+        ({"modelId": GPT5, "reasoningEffort": "none"}, "cannot be turned off"),
+        ({"modelId": GPT, "reasoningEffort": "low"}, "does not reason"),
+    ]:
+        error = await lsp.call_error(SETTINGS_UPDATE, {"patch": patch})
+        assert error.code == -32602
+        errors = error.data["errors"]  # type: ignore[index]
+        assert [e["path"] for e in errors] == ["reasoningEffort"], errors
+        assert fragment in errors[0]["message"]
+    assert await lsp.call(SETTINGS_GET) == before
+    assert settings_file(lsp) == on_disk
+
+
+async def test_a_model_switch_keeps_an_effort_the_new_model_lacks_and_leaves_it_out(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    await update_settings(lsp, modelId=GPT5, reasoningEffort="xhigh")
+    view = await lsp.call(SETTINGS_UPDATE, {"patch": {"modelId": HAIKU}})  # no "xhigh" there
+    assert view["modelId"] == HAIKU and view["reasoningEffort"] == "xhigh"
+    body = await recorded_body(lsp, emulator, openapi, {}, modelId=None)
+    assert body["model"] == HAIKU and "reasoning" not in body
+    body = await recorded_body(lsp, emulator, openapi, {"modelId": GPT5}, modelId=None)
+    assert body["reasoning"] == {"effort": "xhigh"}  # back with a model that has it
+
+
+async def test_max_output_tokens(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    body = await recorded_body(lsp, emulator, openapi, {"maxOutputTokens": 300})
+    assert body["max_tokens"] == 300
+    body = await recorded_body(lsp, emulator, openapi, {}, maxTokens=12)
+    assert body["max_tokens"] == 12  # the chat call's own value wins
+
+
+async def test_max_output_tokens_above_the_models_limit(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    await update_settings(lsp, modelId=GPT)  # 16,384 completion tokens at most
+    error = await lsp.call_error(SETTINGS_UPDATE, {"patch": {"maxOutputTokens": 16385}})
+    assert error.code == -32602
+    errors = error.data["errors"]  # type: ignore[index]
+    assert [e["path"] for e in errors] == ["maxOutputTokens"]
+    assert "at most 16,384" in errors[0]["message"]
+    assert (await lsp.call(SETTINGS_GET))["maxOutputTokens"] is None
+    # Accepted for a model that allows it, then sent as the limit of a smaller one.
+    await update_settings(lsp, modelId=HAIKU, maxOutputTokens=30000)
+    view = await lsp.call(SETTINGS_UPDATE, {"patch": {"modelId": GPT}})
+    assert view["maxOutputTokens"] == 30000
+    body = await recorded_body(lsp, emulator, openapi, {}, modelId=None)
+    assert body["max_tokens"] == 16384
+
+
+@pytest.mark.parametrize("variant", ["nitro", "floor", "exacto", "online"])
+async def test_model_variant(
+    lsp: LspSession, emulator: Any, openapi: OpenApi, variant: str
+) -> None:
+    body = await recorded_body(lsp, emulator, openapi, {"modelVariant": variant})
+    assert body["model"] == f"{GPT}:{variant}"
+
+
+async def test_model_variant_is_not_added_to_a_model_that_names_one(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    free = "openai/gpt-oss-20b:free"
+    body = await recorded_body(lsp, emulator, openapi, {"modelVariant": "nitro"}, modelId=free)
+    assert body["model"] == free
+
+
+async def test_fallback_models(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    settings = {"fallbackModels": [NEMO, HAIKU], "modelVariant": "floor"}
+    body = await recorded_body(lsp, emulator, openapi, settings)
+    assert body["model"] == f"{GPT}:floor"
+    assert body["models"] == [f"{GPT}:floor", NEMO, HAIKU]
+    # A chat with one of the fallbacks as its model lists it once.
+    body = await recorded_body(lsp, emulator, openapi, {}, modelId=NEMO)
+    assert body["models"] == [f"{NEMO}:floor", HAIKU]
+
+
+async def test_max_price(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    settings = {"routing": {"maxPrice": {"prompt": 2.5, "completion": 0.0000001}}}
+    body = await recorded_body(lsp, emulator, openapi, settings)
+    assert body["provider"] == {"max_price": {"prompt": "2.5", "completion": "0.0000001"}}
+    body = await recorded_body(
+        lsp, emulator, openapi, {"routing": {"maxPrice": {"completion": None, "prompt": 3}}}
+    )
+    assert body["provider"] == {"max_price": {"prompt": "3"}}
+
+
+async def test_quantizations(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    settings = {"routing": {"quantizations": ["fp8", "bf16"]}}
+    body = await recorded_body(lsp, emulator, openapi, settings)
+    assert body["provider"] == {"quantizations": ["fp8", "bf16"]}
+
+
+async def test_ignored_providers(lsp: LspSession, emulator: Any, openapi: OpenApi) -> None:
+    body = await recorded_body(lsp, emulator, openapi, {"routing": {"ignore": ["openai"]}})
+    assert body["provider"] == {"ignore": ["openai"]}
+    result = await chat(lsp, modelId=GPT)
+    assert result["provider"] == "Azure"  # GPT-4o's other provider
+
+
+async def test_preferred_throughput_and_latency(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    settings = {"routing": {"preferredMinThroughput": 50, "preferredMaxLatency": 1.5}}
+    body = await recorded_body(lsp, emulator, openapi, settings)
+    assert body["provider"] == {"preferred_min_throughput": 50, "preferred_max_latency": 1.5}
+
+
+async def test_every_new_routing_field_in_one_provider_object(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    settings = {
+        "routing": {
+            "sort": "price", "dataPolicy": "deny", "maxPrice": {"prompt": 1},
+            "quantizations": ["fp16"], "ignore": ["azure"], "preferredMaxLatency": 3,
+        }
+    }
+    body = await recorded_body(lsp, emulator, openapi, settings)
+    assert body["provider"] == {
+        "sort": "price", "data_collection": "deny", "max_price": {"prompt": "1"},
+        "quantizations": ["fp16"], "ignore": ["azure"], "preferred_max_latency": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    ("patch", "path"),
+    [
+        ({"reasoningEffort": "max"}, "reasoningEffort"),
+        ({"maxOutputTokens": 0}, "maxOutputTokens"),
+        ({"maxOutputTokens": 1.5}, "maxOutputTokens"),
+        ({"modelVariant": "turbo"}, "modelVariant"),
+        ({"fallbackModels": "openai/gpt-4o"}, "fallbackModels"),
+        ({"fallbackModels": [NEMO, HAIKU, GPT5, GPT]}, "fallbackModels"),
+        ({"fallbackModels": [NEMO, NEMO]}, "fallbackModels"),
+        ({"fallbackModels": ["two words"]}, "fallbackModels[0]"),
+        ({"fallbackModels": [NEMO, "nobody/no-such-model"]}, "fallbackModels[1]"),
+        ({"fallbackModels": [CLAUDE]}, "fallbackModels[0]"),  # the model itself
+        ({"routing": {"maxPrice": {"prompt": -1}}}, "routing.maxPrice.prompt"),
+        ({"routing": {"maxPrice": {"completion": "1"}}}, "routing.maxPrice.completion"),
+        ({"routing": {"maxPrice": 2}}, "routing.maxPrice"),
+        ({"routing": {"quantizations": ["fp7"]}}, "routing.quantizations[0]"),
+        ({"routing": {"quantizations": ["fp8", "fp8"]}}, "routing.quantizations"),
+        ({"routing": {"ignore": ["open ai"]}}, "routing.ignore[0]"),
+        ({"routing": {"ignore": ["x" * 257]}}, "routing.ignore"),
+        ({"fallbackModels": [NEMO, "x/" + "y" * 255]}, "fallbackModels"),
+        ({"routing": {"preferredMinThroughput": 0}}, "routing.preferredMinThroughput"),
+        ({"routing": {"preferredMaxLatency": -2}}, "routing.preferredMaxLatency"),
+    ],
+)
+async def test_invalid_new_settings_name_the_field_and_save_nothing(
+    lsp: LspSession, patch: dict[str, Any], path: str
+) -> None:
+    before = await lsp.call(SETTINGS_GET)
+    on_disk = settings_file(lsp)
+    error = await lsp.call_error(SETTINGS_UPDATE, {"patch": patch})
+    assert error.code == -32602
+    assert [e["path"] for e in error.data["errors"]] == [path], error.data  # type: ignore[index]
+    assert await lsp.call(SETTINGS_GET) == before
+    assert settings_file(lsp) == on_disk
+
+
+async def test_openai_compatible_gets_none_of_the_new_settings(
+    lsp: LspSession, emulator: Any, openapi: OpenApi
+) -> None:
+    await update_settings(
+        lsp, modelId=GPT5, reasoningEffort="high", maxOutputTokens=500, modelVariant="nitro",
+        fallbackModels=[NEMO],
+        routing={"maxPrice": {"prompt": 1}, "quantizations": ["fp8"], "ignore": ["azure"],
+                 "preferredMinThroughput": 10, "preferredMaxLatency": 2},
+    )
+    body = await recorded_body(
+        lsp, emulator, openapi, {"provider": "openai-compatible"}, modelId=None
+    )
+    assert body == {"model": GPT5, "messages": [user("Hello there")], "stream": True}

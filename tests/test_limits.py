@@ -73,24 +73,38 @@ def with_value(method: str, base: dict[str, Any], path: str, value: Any) -> dict
     return params
 
 
-def at_and_past(keyword: str, limit: Any, path: str = "") -> tuple[Any, Any]:
+# The n-th item of each limited list (the rules of its items aside, the limit is what counts).
+ITEMS: dict[str, Any] = {
+    "messages": lambda n: {"role": "user", "content": "hi"},
+    "fallbackModels": lambda n: f"vendor/model-{n}",
+    "routing.ignore": lambda n: f"provider-{n}",
+    "favoriteModels": lambda n: f"vendor/favorite-{n}",
+}
+
+
+def at_and_past(keyword: str, limit: Any, path: str) -> tuple[Any, Any]:
     """A value exactly at the limit and one just past it."""
     if keyword == "maxLength":
         return "a" * limit, "a" * (limit + 1)
     if keyword == "maxItems" and path == "favoriteModels":  # distinct model ids
         return [f"a/m{i}" for i in range(limit)], [f"a/m{i}" for i in range(limit + 1)]
     if keyword == "maxItems":
-        message = {"role": "user", "content": "hi"}
-        return [message] * limit, [message] * (limit + 1)
+        items = [ITEMS[path](n) for n in range(limit + 1)]
+        return items[:limit], items
     if keyword == "minItems":
-        return [{"role": "user", "content": "hi"}] * limit, []
+        return [ITEMS[path](n) for n in range(limit)], []
     if keyword == "minimum":
         return limit, limit - 1
+    if keyword == "exclusiveMinimum":
+        return limit + 0.001, limit
+    if keyword == "items":
+        length = limit["maxLength"]
+        return ["a" * length], ["a" * (length + 1)]
     assert keyword == "maximum"
     return limit, limit + 1
 
 
-LIMIT_WORDS = re.compile(r"too long|too many|between|at least")
+LIMIT_WORDS = re.compile(r"too long|too many|between|at least|greater than")
 
 
 def paths_of(error: Any) -> list[str]:
@@ -108,7 +122,10 @@ async def test_each_declared_limit_is_published_and_enforced_at_its_value(
     keyword: str,
     limit: Any,
 ) -> None:
-    assert schema_property(schema, method, path)[keyword] == limit
+    published = schema_property(schema, method, path)[keyword]
+    if keyword == "items":  # limits of each item, stated in the item schema
+        published = {k: published[k] for k in limit}
+    assert published == limit
     at_limit, past_limit = at_and_past(keyword, limit, path)
 
     error = await lsp_no_key.call_error(method, with_value(method, base, path, past_limit))

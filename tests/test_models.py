@@ -220,3 +220,16 @@ async def test_account_with_a_rejected_key_is_auth(home: Path) -> None:
         assert error.data["kind"] == "auth" and error.data["status"] == 401
     finally:
         await stop_session(session)
+
+
+async def test_models_carry_the_catalogues_reasoning_metadata(lsp: LspSession) -> None:
+    by_id = {m["id"]: m for m in (await lsp.call(LIST, {}))["models"]}
+    gpt5, sonnet, gpt4o = (
+        by_id["openai/gpt-5"], by_id["anthropic/claude-sonnet-4.5"], by_id["openai/gpt-4o"]
+    )
+    assert gpt5["supportedEfforts"] == ["xhigh", "high", "medium", "low", "minimal"]
+    assert gpt5["reasoningMandatory"] is True
+    assert sonnet["supportedEfforts"] == ["high", "medium", "low", "none"]
+    assert sonnet["reasoningMandatory"] is False
+    # No `reasoning` object: no allowlist, and nothing mandatory.
+    assert gpt4o["supportedEfforts"] is None and gpt4o["reasoningMandatory"] is False

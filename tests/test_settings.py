@@ -12,6 +12,13 @@ from tests.support.lsp import LspSession, server_env, start_session, stop_sessio
 GET = "openrouter/settings/get"
 UPDATE = "openrouter/settings/update"
 DID_CHANGE = "openrouter/settings/didChange"
+NEW_ROUTING_DEFAULTS = {
+    "maxPrice": {"prompt": None, "completion": None},
+    "quantizations": [],
+    "ignore": [],
+    "preferredMinThroughput": None,
+    "preferredMaxLatency": None,
+}
 
 
 async def test_defaults_in_an_empty_state_folder(tmp_path: Path) -> None:
@@ -30,7 +37,10 @@ async def test_defaults_in_an_empty_state_folder(tmp_path: Path) -> None:
         "provider": None,
         "allowFallbacks": True,
         "dataPolicy": "default",
+        **NEW_ROUTING_DEFAULTS,
     }
+    assert view["reasoningEffort"] == "default" and view["modelVariant"] is None
+    assert view["maxOutputTokens"] is None and view["fallbackModels"] == []
     assert view["apiKey"] == {"isSet": False, "hint": None, "source": None}
     assert view["effectiveBaseUrl"] == "https://openrouter.ai/api/v1"
 
@@ -53,6 +63,7 @@ async def test_update_merges_recursively_persists_and_announces(lsp: LspSession)
         "provider": None,
         "allowFallbacks": True,
         "dataPolicy": "zdr",
+        **NEW_ROUTING_DEFAULTS,
     }
     assert "apiKey" not in on_disk
 

@@ -145,3 +145,32 @@ async def test_no_allowed_providers_names_the_pinned_provider(home: Path, emulat
         assert data["providerName"] == "amazon-bedrock"
     finally:
         await stop_session(session)
+
+
+async def test_the_new_settings_resolve_per_field_path(home: Path, emulator: Any) -> None:
+    """`routing.maxPrice.prompt` and `.completion` are separate fields; a list is one field."""
+    options = {
+        "openrouter": {
+            "routing": {"maxPrice": {"prompt": 2}, "ignore": ["azure"]},
+            "fallbackModels": ["mistralai/mistral-nemo"],
+            "reasoningEffort": "loud",  # invalid: skipped, the others stay
+        }
+    }
+    session = await start(home, initialization_options=options)
+    try:
+        view = await update(
+            session, routing={"maxPrice": {"completion": 8}}, fallbackModels=[HAIKU]
+        )
+        assert view["routing"]["maxPrice"] == {"prompt": 2, "completion": 8}
+        assert view["fallbackModels"] == [HAIKU]  # the whole list, not merged
+        assert view["reasoningEffort"] == "default"
+        await chat(session, maxTokens=4, modelId=GPT)
+        body = last_chat_request(emulator)["body"]
+        assert body["provider"]["max_price"] == {"prompt": "2", "completion": "8"}
+        assert body["provider"]["ignore"] == ["azure"]
+        assert body["models"] == [GPT, HAIKU]
+        view = await update(session, routing={"maxPrice": None}, fallbackModels=None)
+        assert view["routing"]["maxPrice"] == {"prompt": 2, "completion": None}
+        assert view["fallbackModels"] == ["mistralai/mistral-nemo"]  # the editor's value again
+    finally:
+        await stop_session(session)

@@ -43,8 +43,10 @@ MAX_COMPLETION_TOKENS = 2_000_000  # above every model's completion limit in the
 MAX_AUTH_CODE_LENGTH = 1024
 MAX_SIGN_IN_TIMEOUT_S = 1800
 MAX_CONTEXT_TOKENS = 100_000_000  # `minContext` of models/list: far above any context window
-MAX_PRICE_PER_MILLION = 1_000_000.0  # `maxPromptPrice` of models/list, USD per million tokens
+MAX_PRICE_PER_MILLION = 1_000_000.0  # USD per million tokens: $1 a token, above every price
 MAX_FAVORITES = 200  # `favoriteModels`
+MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most three fallbacks
+MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -54,23 +56,29 @@ def limited(
     *,
     max_length: int | None = None,
     minimum: float | None = None,
+    exclusive_minimum: float | None = None,
     maximum: float | None = None,
     min_items: int | None = None,
     max_items: int | None = None,
+    item_max_length: int | None = None,
 ) -> Any:
     """An attrs field whose limits the server enforces and the schemas state.
 
     Limits apply to the field's non-null value; every string without a `max_length` of its own
-    is capped at `MAX_STRING_CHARS`.
+    is capped at `MAX_STRING_CHARS`. `item_max_length` caps each string of a list.
     """
     keywords = {
         "maxLength": max_length,
         "minimum": minimum,
+        "exclusiveMinimum": exclusive_minimum,
         "maximum": maximum,
         "minItems": min_items,
         "maxItems": max_items,
     }
-    metadata = {LIMITS: {k: v for k, v in keywords.items() if v is not None}}
+    limits: dict[str, Any] = {k: v for k, v in keywords.items() if v is not None}
+    if item_max_length is not None:
+        limits["items"] = {"maxLength": item_max_length}
+    metadata = {LIMITS: limits}
     return attrs.field(default=default, metadata=metadata)
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -82,6 +90,16 @@ RoutingSort = Literal["default", "price", "throughput", "latency"]
 ModelSort = Literal["default", "price", "context", "newest"]
 DataPolicy = Literal["default", "allow", "deny", "zdr"]
 KeySource = Literal["env", "keyring", "file"]
+# "default" sends no `reasoning` object: the model's own default applies.
+ReasoningEffort = Literal["default", "none", "minimal", "low", "medium", "high", "xhigh"]
+# OpenRouter's model suffixes: `:nitro` (fastest providers), `:floor` (cheapest), `:exacto`
+# (providers with the best tool-calling quality), `:online` (web search).
+ModelVariant = Literal["nitro", "floor", "exacto", "online"]
+# The official OpenAPI `Quantization` enum.
+Quantization = Literal[
+    "int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32",
+    "unknown",
+]
 ChatRole = Literal["system", "user", "assistant"]
 ErrorKind = Literal[
     "no_api_key",
@@ -101,6 +119,14 @@ ErrorKind = Literal[
 
 
 @attrs.define
+class MaxPrice:
+    """The most a request may cost, USD per million tokens (`provider.max_price`); null: no cap."""
+
+    prompt: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
+    completion: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
+
+
+@attrs.define
 class RoutingSettings:
     """How OpenRouter picks the provider that serves a request."""
 
@@ -109,6 +135,17 @@ class RoutingSettings:
     provider: str | None = limited(None, max_length=MAX_ID_LENGTH)
     allow_fallbacks: bool = True
     data_policy: DataPolicy = "default"
+    max_price: MaxPrice = attrs.Factory(MaxPrice)
+    # Only endpoints serving one of these quantizations; empty: any. No duplicates (settings.py),
+    # so at most one of each: no count limit of its own.
+    quantizations: list[Quantization] = attrs.Factory(list)
+    # Provider tags never to route to (`provider.ignore`).
+    ignore: list[str] = limited(
+        attrs.Factory(list), max_items=MAX_IGNORED_PROVIDERS, item_max_length=MAX_ID_LENGTH
+    )
+    # Tokens per second and seconds (p50); endpoints beyond them are deprioritised, not excluded.
+    preferred_min_throughput: float | None = limited(None, exclusive_minimum=0)
+    preferred_max_latency: float | None = limited(None, exclusive_minimum=0)
 
 
 @attrs.define
@@ -122,6 +159,14 @@ class Settings:
     middle_out_transform: bool = False
     routing: RoutingSettings = attrs.Factory(RoutingSettings)
     prompt_caching: bool = True
+    reasoning_effort: ReasoningEffort = "default"
+    # `max_tokens` of a chat that gives none; at most the model's max completion tokens.
+    max_output_tokens: int | None = limited(None, minimum=1, maximum=MAX_COMPLETION_TOKENS)
+    model_variant: ModelVariant | None = None
+    # Tried in order when the model fails (`models`); never the model itself.
+    fallback_models: list[str] = limited(
+        attrs.Factory(list), max_items=MAX_FALLBACK_MODELS, item_max_length=MAX_ID_LENGTH
+    )
     # The provider pinned per model ({modelId: tag}); kept by the server: `routing.provider`
     # is the pin of `modelId` (see settings_layers.py).
     provider_pins: dict[str, str] = attrs.Factory(dict)
@@ -171,6 +216,10 @@ class SettingsView:
     middle_out_transform: bool
     routing: RoutingSettings
     prompt_caching: bool
+    reasoning_effort: ReasoningEffort
+    max_output_tokens: int | None
+    model_variant: ModelVariant | None
+    fallback_models: list[str]
     api_key: ApiKeyStatus
     effective_base_url: str
     provider_pin: ProviderPin

@@ -72,7 +72,10 @@ class _Builder:
             name = to_camel(field.name)
             schema = self.type_schema(hints[field.name])
             if self.state_limits:
-                schema = {**schema, **_limits(hints[field.name], field)}
+                limits = _limits(hints[field.name], field)
+                if "items" in limits:  # each item's limits join the item schema
+                    limits["items"] = {**schema["items"], **limits["items"]}
+                schema = {**schema, **limits}
             if field.default is attrs.NOTHING or self.all_required:
                 required.append(name)
             elif not isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,7 +94,25 @@ def validate(settings: Settings) -> list[FieldError]:
             problem = "is listed twice"
         seen.add(model_id)
         check(f"favoriteModels[{i}]", problem)
+    # A fallback that is the model itself is refused when fallbacks are updated (core/service.py),
+    # not here: choosing one of the fallbacks as the model must not make the document invalid.
+    for index, model_id in enumerate(settings.fallback_models):
+        check(f"fallbackModels[{index}]", model_id_problem(model_id))
+    check("fallbackModels", _duplicates(settings.fallback_models))
+    for index, tag in enumerate(settings.routing.ignore):
+        check(f"routing.ignore[{index}]", tag_problem(tag))
+    check("routing.ignore", _duplicates(settings.routing.ignore))
+    check("routing.quantizations", _duplicates(settings.routing.quantizations))
     return errors
+
+
+def _duplicates(values: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            return f"lists {value[:80]!r} more than once"
+        seen.add(value)
+    return None
 
 
 def tag_problem(tag: str) -> str | None:

@@ -97,10 +97,16 @@ def _limit_problem(value: object, limits: dict[str, Any]) -> str | None:
             return f"must contain at least {limits['minItems']:,} item(s)"
         if len(value) > limits.get("maxItems", len(value)):
             return f"has too many items ({len(value):,}; the limit is {limits['maxItems']:,})"
+        item_limit = limits.get("items", {}).get("maxLength")
+        for index, item in enumerate(value if item_limit is not None else []):
+            if isinstance(item, str) and len(item) > item_limit:
+                return f"item {index}: {_too_long(item, item_limit)}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         low, high = limits.get("minimum", -math.inf), limits.get("maximum", math.inf)
         if not low <= value <= high:
             return f"must be between {low:,} and {high:,}, got {value}"
+        if "exclusiveMinimum" in limits and not value > limits["exclusiveMinimum"]:
+            return f"must be greater than {limits['exclusiveMinimum']:,}, got {value}"
     return None
 
 

@@ -11,6 +11,10 @@ export interface SettingsDidChangeParams {
   middleOutTransform: boolean;
   routing: RoutingSettings;
   promptCaching: boolean;
+  reasoningEffort: 'default' | 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+  maxOutputTokens: number | null;
+  modelVariant: ('nitro' | 'floor' | 'exacto' | 'online') | null;
+  fallbackModels: string[];
   apiKey: ApiKeyStatus;
   effectiveBaseUrl: string;
   providerPin: ProviderPin;
@@ -24,6 +28,31 @@ export interface RoutingSettings {
   provider: string | null;
   allowFallbacks: boolean;
   dataPolicy: 'default' | 'allow' | 'deny' | 'zdr';
+  maxPrice: MaxPrice;
+  quantizations: (
+    | 'int4'
+    | 'int8'
+    | 'fp4'
+    | 'mxfp4'
+    | 'nvfp4'
+    | 'fp6'
+    | 'fp8'
+    | 'mxfp8'
+    | 'fp16'
+    | 'bf16'
+    | 'fp32'
+    | 'unknown'
+  )[];
+  ignore: string[];
+  preferredMinThroughput: number | null;
+  preferredMaxLatency: number | null;
+}
+/**
+ * The most a request may cost, USD per million tokens (`provider.max_price`); null: no cap.
+ */
+export interface MaxPrice {
+  prompt: number | null;
+  completion: number | null;
 }
 export interface ApiKeyStatus {
   isSet: boolean;

@@ -11,6 +11,13 @@ export interface Settings {
   middleOutTransform?: boolean;
   routing?: RoutingSettings;
   promptCaching?: boolean;
+  reasoningEffort?: 'default' | 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+  maxOutputTokens?: number | null;
+  modelVariant?: ('nitro' | 'floor' | 'exacto' | 'online') | null;
+  /**
+   * @maxItems 3
+   */
+  fallbackModels?: [] | [string] | [string, string] | [string, string, string];
   providerPins?: {
     [k: string]: string;
   };
@@ -27,4 +34,32 @@ export interface RoutingSettings {
   provider?: string | null;
   allowFallbacks?: boolean;
   dataPolicy?: 'default' | 'allow' | 'deny' | 'zdr';
+  maxPrice?: MaxPrice;
+  quantizations?: (
+    | 'int4'
+    | 'int8'
+    | 'fp4'
+    | 'mxfp4'
+    | 'nvfp4'
+    | 'fp6'
+    | 'fp8'
+    | 'mxfp8'
+    | 'fp16'
+    | 'bf16'
+    | 'fp32'
+    | 'unknown'
+  )[];
+  /**
+   * @maxItems 200
+   */
+  ignore?: string[];
+  preferredMinThroughput?: number | null;
+  preferredMaxLatency?: number | null;
+}
+/**
+ * The most a request may cost, USD per million tokens (`provider.max_price`); null: no cap.
+ */
+export interface MaxPrice {
+  prompt?: number | null;
+  completion?: number | null;
 }

@@ -15,6 +15,7 @@ import attrs
 from ..errors import invalid, upstream_error
 from ..protocol import MAX_STRING_CHARS, ChatParams, ChatResult, ChatUsage, ModelInfo, Settings
 from ..settings import base_url_problem
+from .model_settings import for_model
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def run_chat(context: ChatContext, params: ChatParams, on_delta: OnDelta) 
     from ..openrouter.cost import usage_from_stream
     from ..openrouter.request_body import build_body, build_headers, model_id_for
 
-    settings = context.settings
+    settings = for_model(context.settings, context.model, params)
     if settings.use_custom_base_url:
         check_base_url(context.base_url)
     request = ChatRequest(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import UpstreamError, invalid, no_api_key_error, upstream_error
+from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error, upstream_error
 from ..protocol import (
     AccountInfo,
     ApiKeyStatus,
@@ -25,6 +25,7 @@ from ..protocol import (
     ModelsEndpointsResult,
     ModelsListParams,
     ProviderPin,
+    Settings,
     SettingsView,
     SignInResult,
     SignInStartParams,
@@ -35,6 +36,7 @@ from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
 from .model_ids import check_syntax, unknown_model
+from .model_settings import effort_problem, max_output_problem
 from .pins import named_for_pin, pin_status
 from .signin import DEFAULT_TIMEOUT_S, SignInFlow, with_state
 
@@ -133,6 +135,10 @@ class Core:
             middle_out_transform=s.middle_out_transform,
             routing=s.routing,
             prompt_caching=s.prompt_caching,
+            reasoning_effort=s.reasoning_effort,
+            max_output_tokens=s.max_output_tokens,
+            model_variant=s.model_variant,
+            fallback_models=s.fallback_models,
             api_key=self.keys.status(),
             effective_base_url=s.effective_base_url,
             provider_pin=self._pin_status(),
@@ -170,13 +176,54 @@ class Core:
         against the catalogue of the base URL it will be used with, persist, announce."""
         self.sync_with_disk()
         candidate = self.settings.preview(patch)
-        if "modelId" in patch and candidate.model_id != self.settings.current.model_id:
+        model_changed = "modelId" in patch and candidate.model_id != self.settings.current.model_id
+        if model_changed:
             await self._require_known_model(
                 candidate.model_id, "modelId", candidate.effective_base_url, candidate.provider
             )
+        await self._check_model_settings(patch, candidate, model_changed)
         current = self.settings.update(patch)
         await self._check_pin(current.model_id, current.routing.provider)
         return self._announce()
+
+    async def _check_model_settings(
+        self, patch: dict[str, Any], candidate: Settings, model_changed: bool
+    ) -> None:
+        """The settings that depend on the model, checked when the patch sets them: InvalidInput
+        naming every bad field. A model switch alone is never refused for them (see
+        `model_settings.py`); what its requests will leave out is logged."""
+        errors: list[FieldError] = []
+        openrouter = candidate.provider == "openrouter"
+        base_url = candidate.effective_base_url
+        if patch.get("fallbackModels") is not None:
+            for index, model_id in enumerate(candidate.fallback_models):
+                path = f"fallbackModels[{index}]"
+                if model_id == candidate.model_id:
+                    errors.append(FieldError(path, "is the model itself; a fallback is another"))
+                    continue
+                try:
+                    await self._require_known_model(model_id, path, base_url, candidate.provider)
+                except InvalidInput as exc:
+                    errors.extend(exc.errors)
+        sets_effort = patch.get("reasoningEffort") is not None
+        sets_tokens = patch.get("maxOutputTokens") is not None
+        model: ModelInfo | None = None
+        if openrouter and (sets_effort or sets_tokens or model_changed):
+            model = await self.find_model(candidate.model_id, base_url)
+        if model is not None:
+            effort = effort_problem(candidate.reasoning_effort, model)
+            tokens = candidate.max_output_tokens
+            limit = max_output_problem(tokens, model) if tokens is not None else None
+            if sets_effort and effort:
+                errors.append(FieldError("reasoningEffort", effort))
+            elif effort:
+                log.info("reasoningEffort kept; requests to %s leave it out: %s", model.id, effort)
+            if sets_tokens and limit:
+                errors.append(FieldError("maxOutputTokens", limit))
+            elif limit:
+                log.info("maxOutputTokens kept; requests to %s send its limit", model.id)
+        if errors:
+            raise InvalidInput(errors)
 
     def apply_editor_configuration(
         self, initialization: dict[str, Any], workspace: dict[str, Any]

@@ -2,11 +2,17 @@
 
 Each setting's mapping is asserted in `tests/test_chat.py`. For `openai-compatible` servers the
 body is plain OpenAI chat completions: none of the OpenRouter-only fields (`provider`,
-`transforms`, `plugins`, `usage`, `session_id`, `cache_control`), which such servers may reject.
+`transforms`, `plugins`, `usage`, `session_id`, `cache_control`, `reasoning`, `models`, a model
+variant, the settings' `max_tokens`), which such servers may reject.
+
+The settings that depend on the model (`reasoningEffort`, `maxOutputTokens`) arrive here already
+fitted to it (`core/model_settings.py`).
 """
 
 from __future__ import annotations
 
+import logging
+from decimal import Decimal
 from typing import Any
 
 from ..protocol import ChatMessage, ChatParams, ModelInfo, Settings
@@ -15,6 +21,8 @@ from .client import request_headers
 # Anthropic accepts at most four cache breakpoints per request.
 MAX_CACHE_BREAKPOINTS = 4
 _EPHEMERAL = {"type": "ephemeral"}
+
+log = logging.getLogger(__name__)
 
 
 def model_id_for(settings: Settings, params: ChatParams) -> str:
@@ -78,7 +86,49 @@ def _provider_preferences(settings: Settings) -> dict[str, Any]:
     elif routing.data_policy == "zdr":
         provider["zdr"] = True
         provider["data_collection"] = "deny"
+    max_price = {
+        name: price_text(value)
+        for name, value in (
+            ("prompt", routing.max_price.prompt),
+            ("completion", routing.max_price.completion),
+        )
+        if value is not None
+    }
+    if max_price:
+        provider["max_price"] = max_price  # the spec has these prices as strings
+    if routing.quantizations:
+        provider["quantizations"] = list(routing.quantizations)
+    if routing.ignore:
+        provider["ignore"] = list(routing.ignore)
+    if routing.preferred_min_throughput is not None:
+        provider["preferred_min_throughput"] = routing.preferred_min_throughput
+    if routing.preferred_max_latency is not None:
+        provider["preferred_max_latency"] = routing.preferred_max_latency
     return provider
+
+
+def price_text(value: float) -> str:
+    """USD per million tokens as a plain decimal string ("0.5", "0.0000001"; never "1e-07")."""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def model_with_variant(settings: Settings, model_id: str) -> str:
+    """`openai/gpt-4o:nitro`; a model id that already names a variant (`…:free`) keeps it."""
+    variant = settings.model_variant
+    if variant is None:
+        return model_id
+    if ":" in model_id:
+        log.info("Model variant :%s left out: %s already names a variant", variant, model_id)
+        return model_id
+    return f"{model_id}:{variant}"
+
+
+def fallback_models(settings: Settings, model_id: str, sent: str) -> list[str]:
+    """`models`: the model as sent in `model` (`sent`, its variant included) first, then the
+    fallbacks that are not that model."""
+    others = [m for m in settings.fallback_models if m not in (model_id, sent)]
+    return list(dict.fromkeys([sent, *others]))
 
 
 def build_body(
@@ -89,18 +139,28 @@ def build_body(
     breakpoints = (
         cache_breakpoints(params.messages) if uses_explicit_caching(settings, model) else set()
     )
+    model_id = model_id_for(settings, params)
     body: dict[str, Any] = {
-        "model": model_id_for(settings, params),
+        "model": model_with_variant(settings, model_id) if openrouter else model_id,
         "messages": _messages(params, breakpoints),
         "stream": True,
     }
     if params.max_tokens is not None:
         body["max_tokens"] = params.max_tokens
+    elif openrouter and settings.max_output_tokens is not None:
+        body["max_tokens"] = settings.max_output_tokens
     if params.temperature is not None:
         body["temperature"] = params.temperature
     if not openrouter:
         return body
 
+    if settings.fallback_models:
+        models = fallback_models(settings, model_id, body["model"])
+        if len(models) > 1:
+            body["models"] = models
+    effort = settings.reasoning_effort
+    if effort != "default" and model is not None and model.supports_reasoning:
+        body["reasoning"] = {"effort": effort}
     provider = _provider_preferences(settings)
     if provider:
         body["provider"] = provider
