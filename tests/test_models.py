@@ -231,5 +231,5 @@ async def test_models_carry_the_catalogues_reasoning_metadata(lsp: LspSession) -
     assert gpt5["reasoningMandatory"] is True
     assert sonnet["supportedEfforts"] == ["high", "medium", "low", "none"]
     assert sonnet["reasoningMandatory"] is False
-    # No `reasoning` object: no allowlist, and nothing mandatory.
-    assert gpt4o["supportedEfforts"] is None and gpt4o["reasoningMandatory"] is False
+    # Not a reasoning model: no efforts, and nothing mandatory.
+    assert gpt4o["supportedEfforts"] == [] and gpt4o["reasoningMandatory"] is False
