@@ -259,9 +259,14 @@ def check_length(value: str | None, limit: int, path: str) -> None:
 
 
 class RawJson:
-    """A result that is already JSON text (ASCII); the server writes it without re-encoding."""
+    """A result that is already JSON text; the server writes it without re-encoding.
 
-    __slots__ = ("text",)
+    `strict`: the text was written with `allow_nan=False` (no NaN/Infinity), so the writer skips
+    its own check for them (a scan of the whole text on every send).
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("strict", "text")
+
+    def __init__(self, text: str, *, strict: bool = False) -> None:
         self.text = text
+        self.strict = strict

@@ -38,10 +38,10 @@ from . import chat as chat_flow
 from .model_ids import check_syntax, unknown_model
 from .model_settings import effort_problem, max_output_problem
 from .pins import named_for_pin, pin_status
-from .signin import DEFAULT_TIMEOUT_S, SignInFlow, with_state
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
+    from .signin import SignInFlow
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,9 @@ class Core:
             own_callback = _checked_callback(params.callback_url)
             if params.callback_port is not None:
                 raise invalid("callbackPort", "cannot be given with callbackUrl")
+        # Loaded with the first sign-in: hashlib and hmac are not part of start-up.
+        from .signin import DEFAULT_TIMEOUT_S, SignInFlow, with_state
+
         self.sign_in_cancel("A new sign-in replaced this one.")
         api_base = settings.effective_base_url
         flow = SignInFlow(

@@ -85,7 +85,10 @@ class AdapterProtocol(LanguageServerProtocol):
         if error is None and isinstance(result, RawJson):
             self._result_types.pop(msg_id, None)
             head = outgoing.encode({"jsonrpc": "2.0", "id": msg_id})
-            self.write_text(f'{head[:-1]},"result":{outgoing.encode_json_text(result.text)}}}')
+            body = outgoing.scrub(result.text) if result.strict else outgoing.encode_json_text(
+                result.text
+            )
+            self.write_text(f'{head[:-1]},"result":{body}}}')
             return
         if error is None and isinstance(result, (dict, list)):
             self._result_types.pop(msg_id, None)

@@ -108,7 +108,8 @@ class CatalogueSnapshot:
 
 
 def _encode(model: ModelInfo) -> str:
-    return json.dumps(wire.unstructure(model), separators=(",", ":"))
+    # Strict (allow_nan=False): models/list sends these fragments as they are.
+    return json.dumps(wire.unstructure(model), separators=(",", ":"), allow_nan=False)
 
 
 async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> CatalogueSnapshot:
