@@ -32,7 +32,8 @@ class _FieldTypeError(ValueError):
     """A value of the wrong JSON type; the message is shown to the user as is."""
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """A JSON value's kind, for error messages ("a string", "an array")."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -50,7 +51,7 @@ def _describe(value: object) -> str:
 
 def _strict_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise _FieldTypeError(f"expected a string, got {_describe(value)}")
+        raise _FieldTypeError(f"expected a string, got {describe(value)}")
     if len(value) > protocol.MAX_STRING_CHARS:
         raise _FieldTypeError(_too_long(value, protocol.MAX_STRING_CHARS))
     return value
@@ -62,7 +63,7 @@ def _too_long(value: str, limit: int) -> str:
 
 def _strict_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise _FieldTypeError(f"expected true or false, got {_describe(value)}")
+        raise _FieldTypeError(f"expected true or false, got {describe(value)}")
     return value
 
 
@@ -70,13 +71,13 @@ def _strict_int(value: object, _: type) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise _FieldTypeError(f"expected an integer, got {_describe(value)}")
+        raise _FieldTypeError(f"expected an integer, got {describe(value)}")
     return value
 
 
 def _strict_float(value: object, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _FieldTypeError(f"expected a number, got {_describe(value)}")
+        raise _FieldTypeError(f"expected a number, got {describe(value)}")
     try:
         number = float(value)
     except OverflowError:
@@ -125,12 +126,12 @@ def _progress_token(value: object, _: type) -> str | int | None:
         or (isinstance(value, int) and not isinstance(value, bool))
     ):
         return value
-    raise _FieldTypeError(f"expected a string or an integer, got {_describe(value)}")
+    raise _FieldTypeError(f"expected a string or an integer, got {describe(value)}")
 
 
 def _object_dict(value: object, _: type) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise _FieldTypeError(f"expected an object, got {_describe(value)}")
+        raise _FieldTypeError(f"expected an object, got {describe(value)}")
     return value
 
 
@@ -157,7 +158,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, target: type) -> Any:
             if not isinstance(value, list):
-                raise _FieldTypeError(f"expected an array, got {_describe(value)}")
+                raise _FieldTypeError(f"expected an array, got {describe(value)}")
             return inner(value, target)
 
         return structure
@@ -192,7 +193,7 @@ def _make_converter() -> cattrs.Converter:
 
         def structure(value: object, target: type) -> Any:
             if not isinstance(value, dict):
-                raise _FieldTypeError(f"expected an object, got {_describe(value)}")
+                raise _FieldTypeError(f"expected an object, got {describe(value)}")
             return inner(value, target)
 
         return structure
@@ -240,7 +241,7 @@ def structure(raw: object, cls: type[T]) -> T:
     if raw is None or (isinstance(raw, list) and not raw):
         raw = {}
     if not isinstance(raw, dict):
-        raise invalid("", f"params must be an object, got {_describe(raw)}")
+        raise invalid("", f"params must be an object, got {describe(raw)}")
     try:
         return converter.structure(raw, cls)
     except (cattrs.BaseValidationError, _FieldTypeError) as exc:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ..protocol import FieldError
+from ..wire import describe
 
 PROGRESS_TOKEN_FIELDS = ("workDoneToken", "partialResultToken")
 REPLACEMENT = "\ufffd"
@@ -140,19 +141,3 @@ def replace_lone_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [replace_lone_surrogates(v) for v in value]
     return value
-
-
-def describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

@@ -30,9 +30,8 @@ from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 
 from ..protocol import FieldError
-from ..wire import RawJson, to_camel
+from ..wire import RawJson, describe, to_camel
 from . import framing, outgoing
-from .inbound import describe
 
 log = logging.getLogger(__name__)
 
