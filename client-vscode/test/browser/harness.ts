@@ -127,7 +127,10 @@ const MIME: Record<string, string> = {
   '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json', '.html': 'text/html',
 };
 
-/** Serves dist/webview and one HTML shell per page, as VS Code would render it. */
+/** The editor themes a page can be shown in (test/browser/vscode-<theme>.css). */
+export type Theme = 'dark' | 'light';
+
+/** Serves dist/webview and one HTML shell per page (`?theme=light` for the light theme), as VS Code would render it. */
 export async function serveWebviews(): Promise<{ origin: string; close(): Promise<void> }> {
   const webviewDir = join(ROOT, 'dist', 'webview');
   if (!existsSync(join(webviewDir, 'settings.js'))) throw new Error('dist/webview is missing: run npm run build first');
@@ -143,13 +146,14 @@ export async function serveWebviews(): Promise<{ origin: string; close(): Promis
         scriptUri: `${origin}/webview/${page}.js`,
         styleUri: `${origin}/webview/${page}.css`,
         codiconUri: `${origin}/webview/codicons/codicon.css`,
-        extraStyleUris: [`${origin}/theme/vscode-dark.css`],
+        extraStyleUris: [`${origin}/theme/vscode-${url.searchParams.get('theme') === 'light' ? 'light' : 'dark'}.css`],
       }));
       return;
     }
     let file: string | undefined;
     if (url.pathname.startsWith('/webview/')) file = normalize(join(webviewDir, url.pathname.slice('/webview/'.length)));
-    if (url.pathname === '/theme/vscode-dark.css') file = join(ROOT, 'test', 'browser', 'vscode-dark.css');
+    const theme = /^\/theme\/(vscode-(?:dark|light)\.css)$/.exec(url.pathname)?.[1];
+    if (theme) file = join(ROOT, 'test', 'browser', theme);
     if (!file || !file.startsWith(ROOT) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
@@ -186,7 +190,7 @@ export interface OpenedWebview {
 /** Opens one webview page, bridged to the server exactly as the extension bridges it. */
 export async function openWebview(
   browser: Browser, origin: string, pageName: 'settings' | 'chat', server: LanguageServer,
-  viewport = { width: 900, height: 1400 },
+  viewport = { width: 900, height: 1400 }, theme: Theme = 'dark',
 ): Promise<OpenedWebview> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -221,7 +225,7 @@ export async function openWebview(
       setState: (s: unknown) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
     });
   });
-  await page.goto(`${origin}/${pageName}.html`);
+  await page.goto(`${origin}/${pageName}.html${theme === 'dark' ? '' : `?theme=${theme}`}`);
   return {
     page,
     commands,

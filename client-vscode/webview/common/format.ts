@@ -1,10 +1,20 @@
 /** Number formats shared by the panel and the chat. */
 
+/**
+ * A token count as people read one: "262K" (not "262.14K"), "8.2K", "1M", "1.5M". Counts of
+ * ten thousand and more are whole thousands or millions; smaller ones keep one decimal.
+ */
 export function formatTokens(n: number | null | undefined): string {
   if (n === null || n === undefined) return '?';
-  if (n >= 1_000_000) return `${trim(n / 1_000_000)}M`;
-  if (n >= 1_000) return `${trim(n / 1_000)}K`;
+  const thousands = roundTo(n / 1_000, n >= 10_000 ? 0 : 1);
+  if (n >= 1_000_000 || thousands >= 1_000) return `${roundTo(n / 1_000_000, n >= 10_000_000 ? 0 : 1)}M`;
+  if (n >= 1_000) return `${thousands}K`;
   return String(n);
+}
+
+function roundTo(n: number, decimals: number): number {
+  const scale = 10 ** decimals;
+  return Math.round(n * scale) / scale;
 }
 
 /** A price in USD per million tokens. */

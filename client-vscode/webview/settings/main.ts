@@ -19,18 +19,19 @@ import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-text
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 
 import { command, getState, onNotification, ready, request, RequestError, setState } from '../common/host';
-import { formatAge, formatPrice, formatTokens, formatUsd, h } from '../common/format';
+import { formatPrice, formatTokens, formatUsd, h } from '../common/format';
 import type {
   AccountInfo, DataPolicy, Endpoints, FieldError, ModelInfo, ModelsList, ProviderEndpoint, ProviderKind,
   Routing, SettingsView, SortOption,
 } from '../../src/wire';
 import { SETTINGS_DID_CHANGE } from '../../src/wire';
+import { createModelPicker } from './modelPicker';
+import { createModelCard } from './modelCard';
 
 const KEYS_URL = 'https://openrouter.ai/keys';
 const MODELS_URL = 'https://openrouter.ai/models';
 const TRANSFORMS_URL = 'https://openrouter.ai/docs/features/message-transforms';
 const CACHING_URL = 'https://openrouter.ai/docs/features/prompt-caching';
-const MAX_ROWS = 150;
 
 const SORT_LABELS: Record<SortOption, string> = {
   default: 'Default provider sort: use the setting in your OpenRouter account',
@@ -64,12 +65,11 @@ interface Edits {
   promptCaching?: boolean;
   routing?: Partial<Routing>;
 }
-interface SavedState { edits: Edits; search: string }
+interface SavedState { edits: Edits }
 
 const state = {
   view: undefined as SettingsView | undefined,
   edits: getState<SavedState>()?.edits ?? ({} as Edits),
-  search: getState<SavedState>()?.search ?? '',
   models: undefined as ModelsList | undefined,
   modelsError: undefined as string | undefined,
   modelsLoading: false,
@@ -91,7 +91,7 @@ function effective(): Omit<SettingsView, 'apiKey'> | undefined {
 }
 
 function persist(): void {
-  setState<SavedState>({ edits: state.edits, search: state.search });
+  setState<SavedState>({ edits: state.edits });
 }
 
 function edit(change: Edits): void {
@@ -168,14 +168,20 @@ const apiKeyStatus = h('span', { id: 'apiKeyStatus' });
 const clearKeyButton = h('vscode-button', { id: 'clearApiKey', secondary: true }, 'Clear key') as unknown as VscodeButton;
 const credits = h('div', { id: 'credits', class: 'muted' });
 
-const modelSummary = h('div', { id: 'selectedModel', class: 'model-summary' });
-const modelSearch = h('vscode-textfield', { id: 'modelSearch', placeholder: 'Search models by name or id', 'aria-label': 'Search models' }) as unknown as VscodeTextfield;
-modelSearch.append(h('vscode-icon', { slot: 'content-before', name: 'search', title: 'search' }));
-const refreshButton = h('vscode-button', { id: 'refreshModels', icon: 'refresh', secondary: true, title: 'Fetch the model list again' }, 'Refresh') as unknown as VscodeButton;
-const modelsFetched = h('span', { id: 'modelsFetched', class: 'muted' });
-const modelsStale = h('div', { id: 'modelsStale', class: 'warning', role: 'status', hidden: true });
-const modelList = h('div', { id: 'modelList', role: 'listbox', 'aria-label': 'Model', tabindex: '0' });
-const modelCount = h('div', { id: 'modelCount', class: 'muted' });
+// The picker asks the server for ranked, filtered lists; the card shows the chosen model.
+const modelPicker = createModelPicker({
+  currentModelId: () => effective()?.modelId ?? '',
+  favorites: () => state.view?.favoriteModels ?? [],
+  choose: (modelId) => { edit({ modelId }); void loadEndpoints(); },
+  refreshed: () => void loadModels(false),
+});
+const modelCard = createModelCard({
+  currentModelId: () => effective()?.modelId ?? '',
+  model: () => selectedModel(),
+  pinnedProvider: () => effective()?.routing.provider ?? null,
+  favorites: () => state.view?.favoriteModels ?? [],
+  routesThroughOpenRouter: () => effective()?.provider === 'openrouter',
+});
 
 const useCustomBaseUrl = checkbox('useCustomBaseUrl', 'Use custom base URL');
 const customBaseUrl = h('vscode-textfield', { id: 'customBaseUrl', placeholder: 'https://openrouter.ai/api/v1', 'aria-label': 'Custom base URL' }) as unknown as VscodeTextfield;
@@ -235,12 +241,9 @@ function build(): void {
       helper('The key is kept by the language server (OS keyring or a private file), never in VS Code settings.'),
       credits),
     section('Model',
-      modelSummary,
-      h('div', { class: 'row' }, modelSearch, refreshButton),
-      h('div', { class: 'row muted' }, modelsFetched, modelCount),
-      modelsStale,
-      modelList,
+      modelPicker.element,
       fieldError('modelId'),
+      modelCard.element,
       helper(h('span', null, 'Pricing follows the underlying model, in USD per million tokens. ', link('OpenRouter models page', MODELS_URL)))),
     section('Base URL',
       useCustomBaseUrl,
@@ -265,43 +268,6 @@ function selectedModel(): ModelInfo | undefined {
 
 function priceLine(p: { prompt: number | null; completion: number | null }): string {
   return `${formatPrice(p.prompt)} in / ${formatPrice(p.completion)} out per 1M tokens`;
-}
-
-function filteredModels(): ModelInfo[] {
-  const models = state.models?.models ?? [];
-  const words = state.search.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return models;
-  return models.filter((m) => {
-    const hay = `${m.id} ${m.name}`.toLowerCase();
-    return words.every((w) => hay.includes(w));
-  });
-}
-
-function renderModelList(): void {
-  const current = effective()?.modelId;
-  const matches = filteredModels();
-  const rows = matches.slice(0, MAX_ROWS).map((m) => {
-    const row = h('div', {
-      class: 'model-row', role: 'option', 'data-id': m.id, 'aria-selected': m.id === current ? 'true' : 'false',
-      title: m.description || m.id,
-    },
-    h('div', { class: 'model-name' }, m.name, m.isFree ? h('span', { class: 'badge' }, 'free') : null),
-    h('div', { class: 'model-meta' },
-      h('span', { class: 'model-id' }, m.id),
-      h('span', { class: 'ctx' }, `${formatTokens(m.contextLength)} ctx`),
-      h('span', { class: 'price' }, priceLine(m.pricing))));
-    row.addEventListener('click', () => edit({ modelId: m.id }));
-    return row;
-  });
-  modelList.replaceChildren(...rows);
-  if (state.modelsLoading && !state.models) modelList.replaceChildren(h('vscode-progress-ring', null));
-  if (state.modelsError && !state.models) {
-    modelList.replaceChildren(h('div', { class: 'error-box' }, `Could not load the models: ${state.modelsError}`));
-  }
-  const total = state.models?.models.length ?? 0;
-  modelCount.textContent = state.models
-    ? `${matches.length} of ${total} models${matches.length > MAX_ROWS ? ` (showing ${MAX_ROWS}; refine the search)` : ''}`
-    : '';
 }
 
 function renderSortOptions(): void {
@@ -386,19 +352,8 @@ function sync(): void {
   } else credits.textContent = 'Credits: loading…';
 
   const model = selectedModel();
-  modelSummary.replaceChildren(...([
-    h('div', { class: 'model-current', id: 'modelCurrent' },
-      h('strong', null, model?.name ?? eff.modelId ?? '(none)'), ' ', h('span', { class: 'model-id' }, eff.modelId)),
-    model ? h('div', { class: 'muted' }, `${formatTokens(model.contextLength)} context · ${priceLine(model.pricing)}`) : null,
-  ] as Array<Node | null>).filter((n): n is Node => n !== null));
-  if (modelSearch.value !== state.search) modelSearch.value = state.search;
-  modelsFetched.textContent = state.models ? `Fetched ${formatAge(state.models.fetchedAt)}` : '';
-  modelsStale.hidden = !state.models?.stale;
-  modelsStale.textContent = state.models?.stale
-    ? 'This list may be out of date: the last fetch failed, so the last good list is shown. Try Refresh.'
-    : '';
-  refreshButton.disabled = state.modelsLoading;
-  renderModelList();
+  modelPicker.sync();
+  modelCard.sync();
 
   setChecked(useCustomBaseUrl, eff.useCustomBaseUrl);
   if (customBaseUrl.value !== eff.customBaseUrl) customBaseUrl.value = eff.customBaseUrl;
@@ -487,6 +442,7 @@ function applyView(view: SettingsView): void {
   if (previous && (previous.customBaseUrl !== view.customBaseUrl || previous.useCustomBaseUrl !== view.useCustomBaseUrl
     || previous.provider !== view.provider)) {
     void loadModels(false);
+    modelPicker.reload();
   }
 }
 
@@ -623,12 +579,6 @@ function wire(): void {
       sync();
     }
   });
-  modelSearch.addEventListener('input', () => {
-    state.search = modelSearch.value;
-    persist();
-    renderModelList();
-  });
-  refreshButton.addEventListener('click', () => void loadModels(true));
   useCustomBaseUrl.addEventListener('change', () => edit({ useCustomBaseUrl: useCustomBaseUrl.checked }));
   customBaseUrl.addEventListener('input', () => edit({ customBaseUrl: customBaseUrl.value }));
   middleOut.addEventListener('change', () => edit({ middleOutTransform: middleOut.checked }));
@@ -651,8 +601,6 @@ function wire(): void {
     void loadEndpoints();
   });
   onNotification(SETTINGS_DID_CHANGE, (params) => applyView(params as SettingsView));
-  // A model picked in the list needs its providers for the routing dropdown.
-  modelList.addEventListener('click', () => void loadEndpoints());
 }
 
 build();

@@ -1,0 +1,339 @@
+/**
+ * The model picker (an ARIA combobox) and the model card with its provider table, in headless
+ * Chromium against the real language server and the real emulator: typing, arrows, Enter and
+ * Esc; favourites that survive a reload; filters; a custom id; the card's prices; a one-click
+ * provider pin that the next chat request carries; axe-core in the dark and light themes; and a
+ * 170 px wide panel with nothing cut off.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ARTIFACTS, axeViolations, closeAll, launchBrowser, openWebview, REPO, screenshot, serveWebviews, startEmulator, startServer,
+  TEST_KEY, type Emulator, type LanguageServer, type OpenedWebview, type Theme,
+} from './harness';
+import type { ModelInfo, SettingsView } from '../../src/wire';
+
+const TIMEOUT = 30000;
+const GPT = 'openai/gpt-4o';
+let emulator: Emulator;
+let server: LanguageServer;
+let web: Awaited<ReturnType<typeof serveWebviews>>;
+let browser: Browser;
+let view: OpenedWebview;
+let page: Page;
+const others: OpenedWebview[] = [];
+
+async function settings(): Promise<SettingsView> {
+  return server.request('openrouter/settings/get', {});
+}
+
+async function save(): Promise<void> {
+  await page.locator('#save').click();
+  await page.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor({ timeout: TIMEOUT });
+}
+
+async function listedIds(p: Page = page): Promise<string[]> {
+  return p.locator('#modelList .model-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+}
+
+async function attr(selector: string, name: string, p: Page = page): Promise<string | null> {
+  return p.locator(selector).getAttribute(name);
+}
+
+/** Types a search and waits until the server's answer for it is on screen. */
+async function search(text: string, p: Page = page): Promise<string[]> {
+  const input = p.locator('#modelSearch');
+  await input.click();
+  await input.fill('');
+  await input.pressSequentially(text, { delay: 15 });
+  const expected = (await server.request('openrouter/models/list', await listParams(p, text))).models.map((m) => m.id);
+  await p.waitForFunction((first) => {
+    const row = document.querySelector('#modelList .model-row');
+    return first === undefined ? row === null : row?.getAttribute('data-id') === first;
+  }, expected[0], { timeout: TIMEOUT });
+  return expected;
+}
+
+/** The params the page's filters stand for, to ask the server the same question directly. */
+async function listParams(p: Page, query: string): Promise<Record<string, unknown>> {
+  const flags = await p.evaluate(() => Object.fromEntries(['free', 'imageInput', 'tools', 'reasoning', 'caching'].map((f) =>
+    [f, (document.querySelector(`#filter-${f}`) as unknown as { checked: boolean }).checked])));
+  return { query, ...flags };
+}
+
+/** Every element of the picker and the card lies within the viewport's width. */
+async function overflowing(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const bad: string[] = [];
+    if (document.documentElement.scrollWidth > width) bad.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+    for (const el of document.querySelectorAll('#modelPicker *, #modelCard *')) {
+      // The provider table scrolls inside its own focusable region; the region itself must fit.
+      if (el.closest('.table-scroll') && !el.classList.contains('table-scroll')) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.right > width + 0.5 || box.left < -0.5) bad.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${box.left}..${box.right}`);
+    }
+    return bad;
+  });
+}
+
+function copyToDocs(file: string, name: string): void {
+  const dir = join(REPO, 'docs', 'img');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(file, join(dir, name));
+}
+
+describe('model picker and model card (settings panel, real server and emulator)', { timeout: 300000 }, () => {
+  before(async () => {
+    emulator = await startEmulator();
+    server = await startServer('server-model-picker', {}, {
+      'settings.json': { modelId: GPT, useCustomBaseUrl: true, customBaseUrl: emulator.baseUrl },
+    });
+    await server.request('openrouter/apiKey/set', { apiKey: TEST_KEY });
+    web = await serveWebviews();
+    browser = await launchBrowser();
+    view = await openWebview(browser, web.origin, 'settings', server);
+    page = view.page;
+    await page.locator('#modelCurrent', { hasText: GPT }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+  });
+
+  after(() => closeAll(...others, view, browser, web, server, emulator));
+
+  test('the text box is a combobox that controls a collapsed listbox', async () => {
+    const input = page.locator('#modelSearch');
+    assert.equal(await attr('#modelSearch', 'role'), 'combobox');
+    assert.equal(await attr('#modelSearch', 'aria-expanded'), 'false');
+    assert.equal(await attr('#modelSearch', 'aria-controls'), 'modelList');
+    assert.equal(await attr('#modelSearch', 'aria-autocomplete'), 'list');
+    assert.equal(await attr('#modelList', 'role'), 'listbox');
+    assert.equal(await page.locator('#modelList').isVisible(), false);
+    assert.equal(await input.inputValue(), GPT);
+    assert.equal(await page.getByRole('combobox', { name: 'Model' }).count(), 1);
+  });
+
+  test('typing "mini" lists the server\'s ranked matches; arrows move, Enter chooses, Save stores it', async () => {
+    const expected = await search('mini');
+    assert.equal(await attr('#modelSearch', 'aria-expanded'), 'true');
+    const ids = await listedIds();
+    assert.deepEqual(ids, expected.slice(0, ids.length));
+    // Whole words and id segments rank before substrings: a "…-mini" model before any "gemini".
+    const firstGemini = ids.findIndex((id) => /gemini/.test(id) && !/\bmini\b/.test(id.replace(/[/-]/g, ' ')));
+    const firstMini = ids.findIndex((id) => /(^|[/\-. ])mini($|[-.: ])/.test(id));
+    assert.ok(firstMini >= 0 && (firstGemini < 0 || firstMini < firstGemini), ids.slice(0, 12).join(', '));
+    // The first match is highlighted and announced through aria-activedescendant.
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), 'model-opt-0');
+    await screenshot(page, 'picker-01-typed-mini', false);
+
+    const input = page.locator('#modelSearch');
+    await input.press('ArrowDown');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), 'model-opt-1');
+    await input.press('PageDown');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), `model-opt-${Math.min(11, expected.length - 1)}`);
+    await input.press('End');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), `model-opt-${expected.length - 1}`);
+    await input.press('PageUp');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), `model-opt-${Math.max(0, expected.length - 11)}`);
+    await input.press('Home');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), 'model-opt-0');
+    await input.press('ArrowDown');
+    await input.press('ArrowDown');
+    await input.press('ArrowUp');
+    assert.equal(await page.locator('#model-opt-1').getAttribute('class'), 'model-row active');
+    const chosen = expected[1]!;
+    await input.press('Enter');
+    assert.equal(await attr('#modelSearch', 'aria-expanded'), 'false');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), null);
+    assert.equal(await input.inputValue(), chosen);
+    await page.locator('#modelCurrent', { hasText: chosen }).waitFor({ timeout: TIMEOUT });
+    await save();
+    assert.equal((await settings()).modelId, chosen);
+  });
+
+  test('Esc closes the list and restores the current model without changing it', async () => {
+    const current = (await settings()).modelId;
+    await search('claude');
+    const input = page.locator('#modelSearch');
+    await input.press('ArrowDown');
+    await input.press('Escape');
+    assert.equal(await attr('#modelSearch', 'aria-expanded'), 'false');
+    assert.equal(await page.locator('#modelList').isVisible(), false);
+    assert.equal(await input.inputValue(), current);
+    assert.equal(await page.locator('#discard').isVisible(), false, 'no unsaved change');
+    // Alt+Down opens the whole list with the current model highlighted and selected.
+    await input.press('Alt+ArrowDown');
+    await page.waitForFunction((id) => document.querySelector('#modelList .model-row.active')?.getAttribute('data-id') === id,
+      current, { timeout: TIMEOUT });
+    assert.equal(await page.locator(`#modelList .model-row[data-id="${current}"]`).getAttribute('aria-selected'), 'true');
+    await input.press('Escape');
+    assert.equal((await settings()).modelId, current);
+  });
+
+  test('a favourite (Alt+F or the star) is saved, listed first, and still starred after a reload', async () => {
+    await search('gpt-4o');
+    const input = page.locator('#modelSearch');
+    await input.press('Alt+f');
+    const deadline = Date.now() + TIMEOUT;
+    while (!(await settings()).favoriteModels.includes(GPT) && Date.now() < deadline) await page.waitForTimeout(100);
+    assert.deepEqual((await settings()).favoriteModels, [GPT]);
+    await input.press('Escape');
+    // The mouse star on another row.
+    const haiku = (await search('haiku'))[0]!;
+    await page.locator(`#modelList .model-row[data-id="${haiku}"] .picker-star`).click();
+    while (!(await settings()).favoriteModels.includes(haiku) && Date.now() < deadline) await page.waitForTimeout(100);
+    assert.deepEqual((await settings()).favoriteModels, [GPT, haiku]);
+    await input.press('Escape');
+
+    await page.reload();
+    await page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#modelSearch').click();
+    await page.locator('#modelList .model-row').first().waitFor({ timeout: TIMEOUT });
+    const ids = await listedIds();
+    assert.deepEqual(new Set(ids.slice(0, 2)), new Set([GPT, haiku]), ids.slice(0, 4).join(', '));
+    for (const id of [GPT, haiku]) {
+      const row = page.locator(`#modelList .model-row[data-id="${id}"]`);
+      assert.equal(await row.locator('.codicon-star-full').count(), 1, `${id} is starred`);
+      assert.match(await row.innerText(), /favourite/);
+    }
+    assert.equal(await page.locator(`#modelList .model-row[data-id="${ids[2]}"] .codicon-star-empty`).count(), 1);
+    await screenshot(page, 'picker-02-favourites', false);
+    await page.locator('#modelSearch').press('Escape');
+  });
+
+  test('filters change what is listed, as the server filters', async () => {
+    const before = await page.locator('#modelCount').innerText();
+    await page.locator('#filter-free').click();
+    const free = (await server.request('openrouter/models/list', { free: true })).models;
+    assert.ok(free.length > 0 && free.every((m) => m.isFree));
+    await page.locator('#modelCount', { hasText: `${free.length} model${free.length === 1 ? '' : 's'} match` }).waitFor({ timeout: TIMEOUT });
+    assert.notEqual(await page.locator('#modelCount').innerText(), before);
+    await page.locator('#modelSearch').click();
+    const shown = await listedIds();
+    assert.deepEqual(shown, free.slice(0, shown.length).map((m) => m.id));
+    await page.locator('#filter-tools').click();
+    const freeTools = (await server.request('openrouter/models/list', { free: true, tools: true })).models;
+    assert.ok(freeTools.length < free.length && freeTools.every((m) => m.supportsTools));
+    await page.locator('#modelCount', { hasText: `${freeTools.length} model` }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#filter-tools').click();
+    await page.locator('#modelCount', { hasText: `${free.length} model` }).waitFor({ timeout: TIMEOUT });
+  });
+
+  test('text that matches no listed model is taken as a custom id, which the server checks on Save', async () => {
+    // With "free" on, GPT-4o is not listed, so its id typed in full is a custom id.
+    await search(GPT);
+    assert.equal(await page.locator('#modelList .model-row').count(), 0);
+    await page.locator('#pickerCustom', { hasText: `“${GPT}” as a custom model id` }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#modelSearch').press('Enter');
+    await page.locator('#modelCurrent', { hasText: GPT }).waitFor({ timeout: TIMEOUT });
+    await save();
+    assert.equal((await settings()).modelId, GPT);
+    // An id no catalogue has: the server refuses it, naming the field.
+    await search('acme/no-such-model');
+    await page.locator('#modelSearch').press('Enter');
+    await page.locator('#save').click();
+    const error = page.locator('.field-error[data-path="modelId"]');
+    await error.waitFor({ state: 'visible', timeout: TIMEOUT });
+    assert.match(await error.innerText(), /acme\/no-such-model/);
+    assert.equal((await settings()).modelId, GPT);
+    await page.locator('#discard').click();
+    await page.locator('#filter-free').click();
+    await page.locator('#modelCurrent', { hasText: GPT }).waitFor({ timeout: TIMEOUT });
+  });
+
+  test('the card shows context, max output, capabilities and all four prices of the model', async () => {
+    const model = (await server.request('openrouter/models/list', { query: GPT })).models.find((m) => m.id === GPT) as ModelInfo;
+    const card = page.locator('#modelCard');
+    await card.locator('#cardPrices').waitFor({ timeout: TIMEOUT });
+    const text = await card.innerText();
+    assert.match(text, /Context\s+128K tokens/);
+    assert.match(text, new RegExp(`Max output\\s+${Math.round(model.maxCompletionTokens! / 1000)}K tokens`));
+    assert.match(text, /image input · tools · no reasoning · prompt caching/);
+    const price = async (key: string): Promise<string> => card.locator(`[data-price="${key}"]`).innerText();
+    assert.equal(await price('price-prompt'), `$${model.pricing.prompt}`);
+    assert.equal(await price('price-completion'), `$${model.pricing.completion}`);
+    assert.equal(await price('price-cache-read'), model.pricing.cacheRead === null ? '—' : `$${model.pricing.cacheRead}`);
+    assert.equal(await price('price-cache-write'), model.pricing.cacheWrite === null ? '—' : `$${model.pricing.cacheWrite}`);
+    assert.ok(model.description.length > 0);
+    assert.equal(await card.locator('#cardDescription').innerText(), model.description);
+  });
+
+  test('the provider table lists each provider; one click pins it and the next chat request carries the pin', async () => {
+    const { providers } = await server.request('openrouter/models/endpoints', { modelId: GPT });
+    const rows = page.locator('#providerTable tbody tr');
+    await rows.first().waitFor({ timeout: TIMEOUT });
+    assert.equal(await rows.count(), providers.length);
+    const headers = await page.locator('#providerTable thead th').allInnerTexts();
+    for (const h of ['Input / output price', 'Context', 'Max output', 'Quantization', 'Uptime', 'Latency', 'Throughput']) {
+      assert.ok(headers.some((x) => x.startsWith(h)), `${h} in ${headers.join(' | ')}`);
+    }
+    const azure = providers.find((p) => p.tag === 'azure')!;
+    const row = page.locator('#providerTable tr[data-tag="azure"]');
+    assert.match(await row.innerText(), new RegExp(`\\$${azure.pricing.prompt} / \\$${azure.pricing.completion}`));
+    assert.equal(await row.getByRole('button').getAttribute('aria-pressed'), 'false');
+    await page.getByRole('button', { name: /^Pin Azure/ }).click();
+    await page.getByRole('button', { name: /^Unpin Azure/ }).waitFor({ timeout: TIMEOUT });
+    assert.equal(await row.getByRole('button').getAttribute('aria-pressed'), 'true');
+    assert.match(await row.innerText(), /Pinned/);
+    assert.match(await page.locator('#pinStatus').innerText(), /pinned for openai\/gpt-4o/);
+    const s = await settings();
+    assert.equal(s.routing.provider, 'azure');
+    assert.equal(s.providerPin.state, 'ok');
+    assert.equal(await page.locator('#discard').isVisible(), false, 'the pin is saved, not left as an edit');
+    const card = join(ARTIFACTS, 'picker-03-card.png');
+    await page.locator('#modelCard').screenshot({ path: card });
+    copyToDocs(card, 'vscode-model-card.png');
+
+    await fetch(`${emulator.origin}/_emulator/requests`, { method: 'DELETE' });
+    await server.request('openrouter/chat', { messages: [{ role: 'user', content: 'Which provider serves this?' }] });
+    const { requests } = await (await fetch(`${emulator.origin}/_emulator/requests`)).json() as {
+      requests: Array<{ method: string; path: string; body: { provider?: { order?: string[] } } }>;
+    };
+    const chats = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/chat/completions'));
+    assert.equal(chats.length, 1);
+    assert.deepEqual(chats[0]!.body.provider?.order, ['azure']);
+
+    // One more click unpins.
+    await page.getByRole('button', { name: /^Unpin Azure/ }).click();
+    await page.getByRole('button', { name: /^Pin Azure/ }).waitFor({ timeout: TIMEOUT });
+    assert.equal((await settings()).routing.provider, null);
+  });
+
+  for (const theme of ['dark', 'light'] as Theme[]) {
+    test(`axe-core finds no violation in the picker (open) and the card, ${theme} theme`, async () => {
+      const v = theme === 'dark' ? view : await openWebview(browser, web.origin, 'settings', server, undefined, theme);
+      if (v !== view) others.push(v);
+      await v.page.locator('#providerTable').waitFor({ timeout: TIMEOUT });
+      await search('mini', v.page);
+      await v.page.locator('#modelSearch').press('ArrowDown');
+      const violations = await axeViolations(v);
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 1));
+      const shot = join(ARTIFACTS, `picker-04-open-${theme}.png`);
+      await v.page.locator('#modelPicker').screenshot({ path: shot });
+      if (theme === 'dark') copyToDocs(shot, 'vscode-model-picker.png');
+      await v.page.locator('#modelSearch').press('Escape');
+    });
+  }
+
+  test('at 170 px wide nothing in the picker or the card is cut off', async () => {
+    const narrow = await openWebview(browser, web.origin, 'settings', server, { width: 170, height: 1200 });
+    others.push(narrow);
+    await narrow.page.locator('#providerTable').waitFor({ timeout: TIMEOUT });
+    await narrow.page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+    assert.deepEqual(await overflowing(narrow.page), []);
+    await search('mini', narrow.page);
+    assert.deepEqual(await overflowing(narrow.page), []);
+    // The table scrolls inside a region the keyboard can reach.
+    assert.equal(await narrow.page.locator('.table-scroll').getAttribute('tabindex'), '0');
+    await screenshot(narrow.page, 'picker-05-170px', true);
+    await narrow.page.locator('#modelSearch').press('Escape');
+  });
+
+  test('the pages raised no console errors and no CSP violations', () => {
+    assert.deepEqual(view.problems, []);
+    for (const other of others) assert.deepEqual(other.problems, []);
+  });
+});
