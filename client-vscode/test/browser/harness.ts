@@ -251,24 +251,25 @@ export interface AxeViolation { id: string; impact: string | null; help: string;
 const AXE_CSP_NOISE = /^Applying inline style violates the following Content Security Policy directive/;
 
 /**
- * axe-core's violations on the page as it is now, one entry per rule and element. The engine is
+ * axe-core's violations on the page as it is now (or in the `include` selectors' parts of it),
+ * one entry per rule and element. The engine is
  * evaluated through the DevTools protocol, which the page's CSP does not govern; the inline-style
  * reports its probes cause are taken out of `problems`, which keeps every other report.
  */
-export async function axeViolations(view: OpenedWebview): Promise<AxeViolation[]> {
+export async function axeViolations(view: OpenedWebview, include?: string[]): Promise<AxeViolation[]> {
   const { page, problems } = view;
   const before = problems.length;
   const hasAxe = await page.evaluate(() => 'axe' in window);
   if (!hasAxe) await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{
+  const violations = await page.evaluate(async (only) => {
+    const axe = (window as unknown as { axe: { run(context?: unknown): Promise<{ violations: Array<{
       id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }>;
     }> }> } }).axe;
-    const { violations } = await axe.run();
+    const { violations } = await (only ? axe.run({ include: only.map((selector) => [selector]) }) : axe.run());
     return violations.flatMap((v) => v.nodes.map((n) => ({
       id: v.id, impact: v.impact ?? null, help: v.help, targets: n.target.map(String),
     })));
-  });
+  }, include);
   // The reports are console events sent before this round trip's answer.
   await page.evaluate(() => undefined);
   const during = problems.splice(before);

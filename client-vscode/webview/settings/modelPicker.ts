@@ -11,11 +11,8 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import '@vscode-elements/elements/dist/vscode-option/index.js';
-import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
-import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 
 import { request, RequestError } from '../common/host';
 import { formatAge, formatPrice, formatTokens, h } from '../common/format';
@@ -131,7 +128,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   function query(): Query {
     const flags = {} as Record<Flag, boolean>;
     for (const [flag, boxEl] of flagBoxes) flags[flag] = boxEl.checked;
-    return { text: typed ? input.value.trim() : '', flags, minContext: minContext.value || 'any', maxPrice: maxPrice.value || 'any', sort: (sort.value || 'default') as Sort };
+    return { text: typed ? input.value.trim() : '', flags, minContext: minContext.value, maxPrice: maxPrice.value, sort: sort.value as Sort };
   }
 
   function paramsOf(q: Query, refreshList: boolean): ModelsListParams {
@@ -386,8 +383,12 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   };
 }
 
-function selectOf(id: string, label: string, options: Array<[string, string]>): VscodeSingleSelect {
-  const select = h('vscode-single-select', { id, 'aria-label': label, class: 'picker-select' }) as unknown as VscodeSingleSelect;
-  select.append(...options.map(([value, text], i) => h('vscode-option', { value, selected: i === 0 }, text)));
+/**
+ * A native select: its name reaches assistive technology (a vscode-single-select keeps its
+ * focusable face in a shadow root that the host's aria-label does not name).
+ */
+function selectOf(id: string, label: string, options: Array<[string, string]>): HTMLSelectElement {
+  const select = h('select', { id, 'aria-label': label, class: 'picker-select' });
+  select.append(...options.map(([value, text]) => h('option', { value }, text)));
   return select;
 }
