@@ -211,7 +211,7 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
     await panel.locator('#save').click();
     await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor();
     await panel.locator('#apiKeyStatus', { hasText: 'Key set' }).waitFor();
-    await panel.locator('#modelSearch input').fill('gpt-4o-mini');
+    await panel.locator('#modelSearch').fill('gpt-4o-mini');
     await panel.locator('.model-row[data-id="openai/gpt-4o-mini"]').click();
     await panel.locator('#save').click();
     await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor();

@@ -36,6 +36,8 @@ async function save(): Promise<void> {
 
 /** Picks an option of a vscode-single-select by clicking it open and clicking the option. */
 async function choose(select: Locator, label: string | RegExp): Promise<void> {
+  // The options open below the select, in the top layer: bring it to mid-screen first.
+  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await select.click();
   const option = select.getByRole('option', { name: label });
   await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
@@ -132,7 +134,7 @@ describe('a stored provider pin the model does not serve (settings panel, real s
   });
 
   test('Claude Haiku 4.5 pinned to Amazon Bedrock, which serves it, shows no warning', async () => {
-    await page.locator('#modelSearch input').fill('claude-haiku-4.5');
+    await page.locator('#modelSearch').fill('claude-haiku-4.5');
     await page.locator(`.model-row[data-id="${HAIKU}"]`).click();
     await save();
     assert.equal((await settings()).modelId, HAIKU);
@@ -147,7 +149,7 @@ describe('a stored provider pin the model does not serve (settings panel, real s
     // The one-provider advice still shows: only the unserved-pin warning is absent.
     assert.equal(await page.locator('#providerWarning').isVisible(), true);
     // GPT-4o's pin was kept for it: switching back restores azure, served, so still no warning.
-    await page.locator('#modelSearch input').fill('gpt-4o');
+    await page.locator('#modelSearch').fill('gpt-4o');
     await page.locator(`.model-row[data-id="${GPT}"]`).click();
     await save();
     const back = await settings();

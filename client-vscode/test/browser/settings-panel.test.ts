@@ -30,6 +30,8 @@ async function save(): Promise<void> {
 
 /** Picks an option of a vscode-single-select by clicking it open and clicking the option. */
 async function choose(select: Locator, label: string | RegExp): Promise<void> {
+  // The options open below the select, in the top layer: bring it to mid-screen first.
+  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await select.click();
   const option = select.getByRole('option', { name: label });
   await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
@@ -59,7 +61,7 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
     await page.locator('#apiKeyStatus', { hasText: 'No key set' }).waitFor({ timeout: TIMEOUT });
     const headings = await page.locator('section > h2').allTextContents();
     assert.deepEqual(headings, ['API Provider', 'OpenRouter API Key', 'Model', 'Base URL', 'Transforms', 'Provider Routing', 'Prompt Caching']);
-    await page.locator('.model-row').first().waitFor({ timeout: TIMEOUT });
+    await page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
     assert.match(await page.locator('#modelsFetched').innerText(), /Fetched/);
     await screenshot(page, '01-settings-initial');
   });
@@ -85,19 +87,20 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
   });
 
   test('the model list is searchable and shows context and prices; picking one is saved', async () => {
-    const total = await page.locator('.model-row').count();
-    assert.ok(total > 50, `expected the catalogue, got ${total} rows`);
-    await page.locator('#modelSearch input').fill('gpt-4o');
+    const total = Number(/(\d+) models/.exec(await page.locator('#modelCount').innerText())?.[1]);
+    assert.ok(total > 50, `expected the catalogue, got ${total} models`);
+    await page.locator('#modelSearch').fill('gpt-4o');
     await page.waitForFunction(() => document.querySelectorAll('.model-row').length < 30);
     const ids = await page.locator('.model-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
     assert.ok(ids.length > 0 && ids.every((id) => /gpt-4o/i.test(id ?? '')), JSON.stringify(ids));
     const row = page.locator('.model-row[data-id="openai/gpt-4o"]');
     assert.match(await row.innerText(), /128K ctx/);
-    assert.match(await row.innerText(), /\$2\.5 in \/ \$10 out per 1M tokens/);
-    await row.click();
-    await page.locator('.model-row[data-id="openai/gpt-4o"][aria-selected="true"]').waitFor();
-    await page.locator('#modelCurrent', { hasText: 'openai/gpt-4o' }).waitFor();
+    assert.match(await row.innerText(), /\$2\.5 in \/ \$10 out/);
     await screenshot(page, '02-settings-model-search');
+    await row.click();
+    await page.locator('#modelCurrent', { hasText: 'openai/gpt-4o' }).waitFor();
+    assert.equal(await page.locator('#modelSearch').inputValue(), 'openai/gpt-4o');
+    assert.equal(await page.locator('#modelSearch').getAttribute('aria-expanded'), 'false');
     await save();
     assert.equal((await settings()).modelId, 'openai/gpt-4o');
   });
