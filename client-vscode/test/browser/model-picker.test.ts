@@ -261,7 +261,9 @@ describe('model picker and model card (settings panel, real server and emulator)
     assert.equal(await price('price-cache-read'), model.pricing.cacheRead === null ? '—' : `$${model.pricing.cacheRead}`);
     assert.equal(await price('price-cache-write'), model.pricing.cacheWrite === null ? '—' : `$${model.pricing.cacheWrite}`);
     assert.ok(model.description.length > 0);
-    assert.equal(await card.locator('#cardDescription').innerText(), model.description);
+    // Markdown links keep their text only.
+    assert.equal(await card.locator('#cardDescription').innerText(), model.description.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1'));
+    assert.doesNotMatch(await card.locator('#cardDescription').innerText(), /\]\(/);
   });
 
   test('the provider table lists each provider; one click pins it and the next chat request carries the pin', async () => {
@@ -286,9 +288,6 @@ describe('model picker and model card (settings panel, real server and emulator)
     assert.equal(s.routing.provider, 'azure');
     assert.equal(s.providerPin.state, 'ok');
     assert.equal(await page.locator('#discard').isVisible(), false, 'the pin is saved, not left as an edit');
-    const card = join(ARTIFACTS, 'picker-03-card.png');
-    await page.locator('#modelCard').screenshot({ path: card });
-    copyToDocs(card, 'vscode-model-card.png');
 
     await fetch(`${emulator.origin}/_emulator/requests`, { method: 'DELETE' });
     await server.request('openrouter/chat', { messages: [{ role: 'user', content: 'Which provider serves this?' }] });
@@ -302,6 +301,34 @@ describe('model picker and model card (settings panel, real server and emulator)
     // One more click unpins.
     await page.getByRole('button', { name: /^Unpin Azure/ }).click();
     await page.getByRole('button', { name: /^Pin Azure/ }).waitFor({ timeout: TIMEOUT });
+    assert.equal((await settings()).routing.provider, null);
+  });
+
+  test('latency and throughput show in their units; the card of another model pins its own provider', async () => {
+    const haiku = (await search('claude-haiku-4.5'))[0]!;
+    await page.locator('#modelSearch').press('Enter');
+    await page.locator('#modelCurrent', { hasText: haiku }).waitFor({ timeout: TIMEOUT });
+    const { providers } = await server.request('openrouter/models/endpoints', { modelId: haiku });
+    const first = providers[0]!;
+    assert.ok(first.latencyP50 !== null && first.throughputP50 !== null, JSON.stringify(first));
+    const row = page.locator(`#providerTable tr[data-tag="${first.tag}"]`);
+    await row.waitFor({ timeout: TIMEOUT });
+    const cells = await row.locator('td').allInnerTexts();
+    // The emulator gives seconds (0.3): shown as 300 ms.
+    assert.equal(cells[5], `${Math.round(first.latencyP50 * 1000)} ms`);
+    assert.equal(cells[6], `${Math.round(first.throughputP50)} tok/s`);
+    await row.getByRole('button').click();
+    await row.getByRole('button', { pressed: true }).waitFor({ timeout: TIMEOUT });
+    const s = await settings();
+    assert.equal(s.modelId, haiku, 'the pin saves the model it was chosen for');
+    assert.equal(s.routing.provider, first.tag);
+    const card = join(ARTIFACTS, 'picker-03-card.png');
+    await page.locator('#modelCard').screenshot({ path: card });
+    copyToDocs(card, 'vscode-model-card.png');
+    // Back to GPT-4o, whose pin was removed above.
+    await search(GPT);
+    await page.locator('#modelSearch').press('Enter');
+    await save();
     assert.equal((await settings()).routing.provider, null);
   });
 

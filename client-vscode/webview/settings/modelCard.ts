@@ -107,7 +107,7 @@ export function createModelCard(host: CardHost): ModelCard {
       ['price-cache-read', 'Cache read', p.cacheRead], ['price-cache-write', 'Cache write', p.cacheWrite],
     ];
     body.replaceChildren(...([
-      model.description ? h('p', { class: 'card-description', id: 'cardDescription' }, model.description) : null,
+      model.description ? h('p', { class: 'card-description', id: 'cardDescription' }, plainText(model.description)) : null,
       h('dl', { class: 'card-facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
       h('h3', null, 'Prices per million tokens'),
       h('dl', { class: 'card-facts card-prices', id: 'cardPrices' },
@@ -170,4 +170,9 @@ function reasoningText(model: ModelInfo): string {
   if (model.defaultEffort) details.push(`default ${model.defaultEffort}`);
   if (model.reasoningMandatory) details.push('always on');
   return details.length > 0 ? `reasoning (${details.join('; ')})` : 'reasoning';
+}
+
+/** Catalogue descriptions are Markdown; links (often relative to openrouter.ai) keep their text. */
+export function plainText(markdown: string): string {
+  return markdown.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
 }
