@@ -317,8 +317,12 @@ describe('model picker and model card (settings panel, real server and emulator)
     // The emulator gives seconds (0.3): shown as 300 ms.
     assert.equal(cells[5], `${Math.round(first.latencyP50 * 1000)} ms`);
     assert.equal(cells[6], `${Math.round(first.throughputP50)} tok/s`);
-    await row.getByRole('button').click();
+    // From the keyboard: the button keeps the focus once the table shows the pin.
+    await row.getByRole('button').focus();
+    await page.keyboard.press('Enter');
     await row.getByRole('button', { pressed: true }).waitFor({ timeout: TIMEOUT });
+    await page.waitForFunction((tag) => document.activeElement?.getAttribute('data-tag') === tag
+      && document.activeElement.getAttribute('aria-pressed') === 'true', first.tag, { timeout: TIMEOUT });
     const s = await settings();
     assert.equal(s.modelId, haiku, 'the pin saves the model it was chosen for');
     assert.equal(s.routing.provider, first.tag);

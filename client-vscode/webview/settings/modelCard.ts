@@ -36,6 +36,7 @@ export function createModelCard(host: CardHost): ModelCard {
   let loadingFor = '';
   let pinning = false;
   let shown = '';
+  let shownProviders = '';
 
   async function loadEndpoints(modelId: string): Promise<void> {
     loadingFor = modelId;
@@ -82,10 +83,12 @@ export function createModelCard(host: CardHost): ModelCard {
         pinStatus.textContent = `Favourites not saved: ${err instanceof RequestError ? err.display : String(err)}`;
       });
     });
+    const hadFocus = document.activeElement?.id === 'cardFavorite';
     header.replaceChildren(
       h('div', { class: 'model-current', id: 'modelCurrent' },
         h('strong', null, model?.name ?? modelId ?? '(none)'), ' ', h('span', { class: 'model-id' }, modelId)),
       modelId ? star : '');
+    if (hadFocus) star.focus();
   }
 
   function renderBody(model: ModelInfo | undefined, modelId: string): void {
@@ -124,6 +127,11 @@ export function createModelCard(host: CardHost): ModelCard {
     if (providersPart.hidden) return;
     if (!force && loadingFor !== modelId) void loadEndpoints(modelId);
     const pinned = host.pinnedProvider();
+    // Rebuilt only when something in it changed, so a focused Pin button keeps its focus.
+    const key = [modelId, pinned, pinning, endpointsError, endpoints?.modelId, endpoints?.providers.length].join('|');
+    if (key === shownProviders && endpoints) return;
+    shownProviders = key;
+    const focusedTag = (document.activeElement as HTMLElement | null)?.closest?.('.pin-button')?.getAttribute('data-tag');
     if (endpointsError && loadingFor === modelId) {
       providers.replaceChildren(h('div', { class: 'error-box' }, `Could not load this model's providers: ${endpointsError}`));
     } else if (!endpoints || endpoints.modelId !== modelId) {
@@ -136,6 +144,7 @@ export function createModelCard(host: CardHost): ModelCard {
       }), h('p', { class: 'muted help' }, pinned
         ? `Requests for this model go to ${pinned} only; pin another row, or press Pinned to unpin.`
         : 'No provider pinned: OpenRouter picks one per request. Pinning one makes requests fail while it is down.'));
+      if (focusedTag) providers.querySelector<HTMLElement>(`.pin-button[data-tag="${CSS.escape(focusedTag)}"]`)?.focus();
     }
   }
 

@@ -28,9 +28,9 @@ export function providerTable(options: ProviderTableOptions): HTMLElement {
     const button = h('button', {
       type: 'button', class: `pin-button${isPinned ? ' pinned' : ''}`, 'data-tag': p.tag,
       'aria-pressed': isPinned ? 'true' : 'false', 'aria-label': `${isPinned ? 'Unpin' : 'Pin'} ${name}`,
-      disabled: busy,
     }, h('span', { class: `codicon codicon-${isPinned ? 'pinned' : 'pin'}`, 'aria-hidden': 'true' }), isPinned ? 'Pinned' : 'Pin');
-    button.addEventListener('click', () => onPin(isPinned ? null : p.tag));
+    // Not disabled while a pin is saved: a disabled button drops the keyboard focus.
+    button.addEventListener('click', () => { if (!busy) onPin(isPinned ? null : p.tag); });
     return h('tr', { class: `provider-row${isPinned ? ' pinned' : ''}`, 'data-tag': p.tag },
       h('th', { scope: 'row' }, name, p.tag !== name.toLowerCase() ? h('div', { class: 'model-id' }, p.tag) : null),
       h('td', null, `${formatPrice(p.pricing.prompt)} / ${formatPrice(p.pricing.completion)}`),
@@ -42,7 +42,7 @@ export function providerTable(options: ProviderTableOptions): HTMLElement {
       h('td', null, p.throughputP50 === null ? '—' : `${Math.round(p.throughputP50)} tok/s`),
       h('td', null, button));
   });
-  const table = h('table', { class: 'provider-table', id: 'providerTable' },
+  const table = h('table', { class: 'provider-table', id: 'providerTable', 'aria-busy': busy ? 'true' : 'false' },
     h('caption', { class: 'sr-only' }, `Providers of ${modelId}; prices in USD per million tokens`),
     h('thead', null, head), h('tbody', null, ...rows));
   return h('div', { class: 'table-scroll', role: 'region', 'aria-label': `Providers of ${modelId}`, tabindex: '0' }, table);
