@@ -124,6 +124,12 @@ describe('model picker and model card (settings panel, real server and emulator)
     const firstGemini = ids.findIndex((id) => /gemini/.test(id) && !/\bmini\b/.test(id.replace(/[/-]/g, ' ')));
     const firstMini = ids.findIndex((id) => /(^|[/\-. ])mini($|[-.: ])/.test(id));
     assert.ok(firstMini >= 0 && (firstGemini < 0 || firstMini < firstGemini), ids.slice(0, 12).join(', '));
+    // Context sizes read as people say them: 262,144 tokens is "262K", never "262.14K".
+    const models = (await server.request('openrouter/models/list', { query: 'mini' })).models;
+    const big = models.find((m) => m.contextLength === 262144 && ids.includes(m.id));
+    assert.ok(big, 'a listed model with a 262,144-token context');
+    assert.match(await page.locator(`#modelList .model-row[data-id="${big.id}"]`).innerText(), /\b262K ctx/);
+    for (const text of await page.locator('#modelList .model-meta').allInnerTexts()) assert.doesNotMatch(text, /\d\.\d\d[KM]/);
     // The first match is highlighted and announced through aria-activedescendant.
     assert.equal(await attr('#modelSearch', 'aria-activedescendant'), 'model-opt-0');
     await screenshot(page, 'picker-01-typed-mini', false);
@@ -168,6 +174,13 @@ describe('model picker and model card (settings panel, real server and emulator)
     await page.waitForFunction((id) => document.querySelector('#modelList .model-row.active')?.getAttribute('data-id') === id,
       current, { timeout: TIMEOUT });
     assert.equal(await page.locator(`#modelList .model-row[data-id="${current}"]`).getAttribute('aria-selected'), 'true');
+    // Long lists render in steps: the whole catalogue is not in the page until it is walked.
+    const total = Number(/(\d+) models/.exec(await page.locator('#modelCount').innerText())?.[1]);
+    const rendered = await page.locator('#modelList .model-row').count();
+    assert.ok(total > 100 && rendered < total, `${rendered} of ${total} rendered`);
+    await input.press('End');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), `model-opt-${total - 1}`);
+    assert.equal(await page.locator('#modelList .model-row').count(), total);
     await input.press('Escape');
     assert.equal((await settings()).modelId, current);
   });
@@ -329,6 +342,13 @@ describe('model picker and model card (settings panel, real server and emulator)
     const card = join(ARTIFACTS, 'picker-03-card.png');
     await page.locator('#modelCard').screenshot({ path: card });
     copyToDocs(card, 'vscode-model-card.png');
+    // A router's price depends on the model it picks: the card says so.
+    const router = (await server.request('openrouter/models/list', { query: 'openrouter/auto' })).models.find((m) => m.id === 'openrouter/auto')!;
+    assert.ok(router.variablePricing && router.pricingNote);
+    await search('openrouter/auto');
+    await page.locator('#modelSearch').press('Enter');
+    await page.locator('#cardPriceNote').waitFor({ timeout: TIMEOUT });
+    assert.equal(await page.locator('#cardPriceNote').innerText(), router.pricingNote);
     // Back to GPT-4o, whose pin was removed above.
     await search(GPT);
     await page.locator('#modelSearch').press('Enter');

@@ -372,8 +372,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     element,
     sync(): void {
       const current = host.currentModelId();
-      if (!typed && document.activeElement !== input && input.value !== current) input.value = current;
-      if (!typed && input.value !== current && !open) input.value = current;
+      if (!typed && !open && input.value !== current) input.value = current;
       const favorites = host.favorites().join('\n');
       // Favourites come first in the server's order, so a change lists again.
       if (favorites !== shownFavorites && result) { void load(); return; }
