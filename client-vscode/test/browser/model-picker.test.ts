@@ -159,6 +159,31 @@ describe('model picker and model card (settings panel, real server and emulator)
     assert.equal((await settings()).modelId, chosen);
   });
 
+  test('typing fast asks the server when the typing pauses, not once per key', async () => {
+    await page.evaluate(() => {
+      const w = window as unknown as { __openrouterToHost(m: unknown): void; __queries: unknown[] };
+      const send = w.__openrouterToHost;
+      w.__queries = [];
+      w.__openrouterToHost = (m: unknown) => {
+        const message = m as { type: string; method?: string; params?: { query?: string } };
+        if (message.type === 'request' && message.method === 'openrouter/models/list') w.__queries.push(message.params?.query ?? null);
+        send(m);
+      };
+    });
+    const input = page.locator('#modelSearch');
+    await input.click();
+    await input.fill('');
+    await input.pressSequentially('gemini flash', { delay: 10 });
+    await page.locator('#modelCount', { hasText: /models? match/ }).waitFor({ timeout: TIMEOUT });
+    await page.waitForTimeout(400);
+    const queries = await page.evaluate(() => (window as unknown as { __queries: unknown[] }).__queries);
+    assert.ok(queries.length >= 1 && queries.length <= 3, JSON.stringify(queries));
+    assert.equal(queries.at(-1), 'gemini flash');
+    const ids = await listedIds();
+    assert.ok(ids.length > 0 && ids.every((id) => /gemini/.test(id) && /flash/.test(id)), ids.join(', '));
+    await input.press('Escape');
+  });
+
   test('Esc closes the list and restores the current model without changing it', async () => {
     const current = (await settings()).modelId;
     await search('claude');

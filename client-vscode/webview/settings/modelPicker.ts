@@ -349,6 +349,8 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   });
 
   input.addEventListener('click', () => openList());
+  // A press on the list (its scroll bar too) must not take the focus from the text box.
+  listbox.addEventListener('mousedown', (event) => event.preventDefault());
   toggle.addEventListener('mousedown', (event) => event.preventDefault());
   toggle.addEventListener('click', () => {
     if (open) closeAndRestore();
