@@ -155,6 +155,8 @@ export function createModelCard(host: CardHost): ModelCard {
       const model = host.model();
       const key = [modelId, model ? 'known' : 'unknown', host.favorites().includes(modelId)].join('|');
       if (key !== shown) {
+        // A pin's confirmation is about the model it was made for.
+        if (shown.split('|')[0] !== modelId) pinStatus.textContent = '';
         shown = key;
         renderHeader(model, modelId);
         renderBody(model, modelId);
