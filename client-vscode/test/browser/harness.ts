@@ -16,7 +16,8 @@ import {
 import { WebviewBridge, type ServerRpc } from '../../src/bridge';
 import { renderWebviewHtml } from '../../src/html';
 import type { HostCommand, ToHost, ToWebview } from '../../src/shared/messages';
-import { SETTINGS_DID_CHANGE, type Method, type Methods } from '../../src/wire';
+import { signInCallbackUri } from '../../src/signIn';
+import { WEBVIEW_NOTIFICATIONS, type Method, type Methods } from '../../src/wire';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const REPO = resolve(ROOT, '..');
@@ -143,13 +144,14 @@ export async function serveWebviews(): Promise<{ origin: string; close(): Promis
         scriptUri: `${origin}/webview/${page}.js`,
         styleUri: `${origin}/webview/${page}.css`,
         codiconUri: `${origin}/webview/codicons/codicon.css`,
-        extraStyleUris: [`${origin}/theme/vscode-dark.css`],
+        extraStyleUris: [`${origin}/theme/vscode-${url.searchParams.get('theme') === 'light' ? 'light' : 'dark'}.css`],
       }));
       return;
     }
     let file: string | undefined;
     if (url.pathname.startsWith('/webview/')) file = normalize(join(webviewDir, url.pathname.slice('/webview/'.length)));
-    if (url.pathname === '/theme/vscode-dark.css') file = join(ROOT, 'test', 'browser', 'vscode-dark.css');
+    const theme = /^\/theme\/(vscode-(?:dark|light)\.css)$/.exec(url.pathname)?.[1];
+    if (theme) file = join(ROOT, 'test', 'browser', theme);
     if (!file || !file.startsWith(ROOT) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
@@ -180,6 +182,10 @@ export interface OpenedWebview {
   commands: Array<{ command: HostCommand; arg?: string }>;
   /** Console errors and CSP violations seen by the page. */
   problems: string[];
+  /** The page's reports of its unsaved edits, newest last (what the extension's panel hears). */
+  dirtyReports: Array<Extract<ToHost, { type: 'dirty' }>>;
+  /** Posts a host message to the page, as the extension would. */
+  post(message: ToWebview): void;
   close(): Promise<void>;
 }
 
@@ -187,6 +193,7 @@ export interface OpenedWebview {
 export async function openWebview(
   browser: Browser, origin: string, pageName: 'settings' | 'chat', server: LanguageServer,
   viewport = { width: 900, height: 1400 },
+  theme: 'dark' | 'light' = 'dark',
 ): Promise<OpenedWebview> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -208,9 +215,14 @@ export async function openWebview(
     if (closed) return;
     page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => undefined);
   };
-  const bridge = new WebviewBridge(() => server.rpc, post, (command, arg) => commands.push({ command, arg }));
-  const subscription = server.connection.onNotification(SETTINGS_DID_CHANGE, (params: unknown) =>
-    post({ type: 'notification', method: SETTINGS_DID_CHANGE, params }));
+  const dirtyReports: OpenedWebview['dirtyReports'] = [];
+  const bridge = new WebviewBridge(() => server.rpc, post, (command, arg) => commands.push({ command, arg }), (message) => {
+    if (message.type === 'dirty') dirtyReports.push(message);
+    // Desktop VS Code's callback, as asExternalUri leaves it.
+    else post({ type: 'hostInfo', signInCallbackUrl: signInCallbackUri('vscode') });
+  });
+  const subscriptions = WEBVIEW_NOTIFICATIONS.map((method) => server.connection.onNotification(method, (params: unknown) =>
+    post({ type: 'notification', method, params })));
   await page.exposeBinding('__openrouterToHost', (_source, message: ToHost) => bridge.handle(message));
   // VS Code's webview API, kept in sessionStorage so a reload plays the part of a hidden-then-shown view.
   await page.addInitScript(() => {
@@ -221,14 +233,16 @@ export async function openWebview(
       setState: (s: unknown) => sessionStorage.setItem('vscode-state', JSON.stringify(s)),
     });
   });
-  await page.goto(`${origin}/${pageName}.html`);
+  await page.goto(`${origin}/${pageName}.html${theme === 'light' ? '?theme=light' : ''}`);
   return {
     page,
     commands,
     problems,
+    dirtyReports,
+    post,
     close: async () => {
       closed = true;
-      subscription.dispose();
+      subscriptions.forEach((s) => s.dispose());
       bridge.dispose();
       await context.close();
     },
