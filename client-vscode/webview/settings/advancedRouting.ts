@@ -38,7 +38,17 @@ export interface AdvancedRouting { element: HTMLElement; sync(): void }
 
 export function advancedRouting(ctx: PanelContext): AdvancedRouting {
   const variant = h('vscode-single-select', { id: 'modelVariant', 'aria-label': 'Model variant' }) as unknown as VscodeSingleSelect;
-  for (const [value, label] of Object.entries(VARIANT_LABELS)) variant.append(h('vscode-option', { value }, label));
+  /**
+   * The select reads its options' labels when they are rendered, which they are not inside a
+   * closed <details>: they are given again each time the section opens.
+   */
+  const fillVariants = (): void => {
+    const current = ctx.effective()?.modelVariant ?? '';
+    variant.replaceChildren(...Object.entries(VARIANT_LABELS).map(([value, label]) =>
+      h('vscode-option', { value, selected: value === current }, label)));
+    requestAnimationFrame(() => { if (variant.value !== current) variant.value = current; });
+  };
+  fillVariants();
 
   const fallbacks = Array.from({ length: FALLBACK_SLOTS }, (_, i) =>
     textfield(`fallbackModel${i}`, `Fallback model ${i + 1}`, { placeholder: i === 0 ? 'e.g. openai/gpt-4o-mini' : '' }));
@@ -75,6 +85,7 @@ export function advancedRouting(ctx: PanelContext): AdvancedRouting {
     h('p', { class: 'help' }, 'Providers slower than these are tried last, not excluded.'),
   );
   const element = h('section', { class: 'section', id: 'advancedRoutingSection' }, details);
+  details.addEventListener('toggle', () => { if (details.open) fillVariants(); });
 
   const routing = (): Routing | undefined => ctx.effective()?.routing;
   const editRouting = (change: Partial<Routing>): void => ctx.edit({ routing: change });
