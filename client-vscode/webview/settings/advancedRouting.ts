@@ -31,13 +31,14 @@ function listOf(text: string): string[] {
 }
 
 function textfield(id: string, label: string, attrs: Record<string, string> = {}): VscodeTextfield {
-  return h('vscode-textfield', { id, 'aria-label': label, ...attrs }) as unknown as VscodeTextfield;
+  // `label` is the inner input's aria-label (vscode-label gives it only to the field it is `for`).
+  return h('vscode-textfield', { id, label, ...attrs }) as unknown as VscodeTextfield;
 }
 
 export interface AdvancedRouting { element: HTMLElement; sync(): void }
 
 export function advancedRouting(ctx: PanelContext): AdvancedRouting {
-  const variant = h('vscode-single-select', { id: 'modelVariant', 'aria-label': 'Model variant' }) as unknown as VscodeSingleSelect;
+  const variant = h('vscode-single-select', { id: 'modelVariant', label: 'Model variant' }) as unknown as VscodeSingleSelect;
   /**
    * The select reads its options' labels when they are rendered, which they are not inside a
    * closed <details>: they are given again each time the section opens.
@@ -52,12 +53,12 @@ export function advancedRouting(ctx: PanelContext): AdvancedRouting {
 
   const fallbacks = Array.from({ length: FALLBACK_SLOTS }, (_, i) =>
     textfield(`fallbackModel${i}`, `Fallback model ${i + 1}`, { placeholder: i === 0 ? 'e.g. openai/gpt-4o-mini' : '' }));
-  const maxPrompt = textfield('maxPricePrompt', 'Maximum prompt price, USD per million tokens', { type: 'number', min: '0', placeholder: 'No limit' });
-  const maxCompletion = textfield('maxPriceCompletion', 'Maximum completion price, USD per million tokens', { type: 'number', min: '0', placeholder: 'No limit' });
+  const maxPrompt = textfield('maxPricePrompt', 'Maximum prompt price, USD per million tokens', { type: 'number', min: '0', step: 'any', placeholder: 'No limit' });
+  const maxCompletion = textfield('maxPriceCompletion', 'Maximum completion price, USD per million tokens', { type: 'number', min: '0', step: 'any', placeholder: 'No limit' });
   const quantBoxes = QUANTIZATIONS.map((q) => h('vscode-checkbox', { id: `quant-${q}`, label: q, 'data-value': q }) as unknown as VscodeCheckbox);
   const ignore = textfield('ignoreProviders', 'Providers never to use', { placeholder: 'Provider tags, e.g. deepinfra, together' });
-  const throughput = textfield('preferredMinThroughput', 'Preferred minimum throughput, tokens per second', { type: 'number', min: '0', placeholder: 'No preference' });
-  const latency = textfield('preferredMaxLatency', 'Preferred maximum latency, seconds', { type: 'number', min: '0', placeholder: 'No preference' });
+  const throughput = textfield('preferredMinThroughput', 'Preferred minimum throughput, tokens per second', { type: 'number', min: '0', step: 'any', placeholder: 'No preference' });
+  const latency = textfield('preferredMaxLatency', 'Preferred maximum latency, seconds', { type: 'number', min: '0', step: 'any', placeholder: 'No preference' });
   const summaryCount = h('span', { id: 'advancedRoutingCount', class: 'muted' });
 
   const details = h('details', { id: 'advancedRouting' },
