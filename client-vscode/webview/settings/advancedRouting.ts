@@ -31,14 +31,17 @@ function listOf(text: string): string[] {
 }
 
 function textfield(id: string, label: string, attrs: Record<string, string> = {}): VscodeTextfield {
-  // `label` is the inner input's aria-label (vscode-label gives it only to the field it is `for`).
-  return h('vscode-textfield', { id, label, ...attrs }) as unknown as VscodeTextfield;
+  const field = h('vscode-textfield', { id, ...attrs }) as unknown as VscodeTextfield;
+  // The inner input's aria-label: a property only (vscode-label sets it on the field it is `for`).
+  field.label = label;
+  return field;
 }
 
 export interface AdvancedRouting { element: HTMLElement; sync(): void }
 
 export function advancedRouting(ctx: PanelContext): AdvancedRouting {
-  const variant = h('vscode-single-select', { id: 'modelVariant', label: 'Model variant' }) as unknown as VscodeSingleSelect;
+  const variant = h('vscode-single-select', { id: 'modelVariant' }) as unknown as VscodeSingleSelect;
+  variant.label = 'Model variant';
   /**
    * The select reads its options' labels when they are rendered, which they are not inside a
    * closed <details>: they are given again each time the section opens.

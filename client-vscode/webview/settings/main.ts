@@ -162,13 +162,14 @@ function checkbox(id: string, label: string): VscodeCheckbox {
 
 const app = document.getElementById('app')!;
 
-const providerSelect = h('vscode-single-select', { id: 'provider', 'aria-label': 'API Provider', label: 'API Provider' }) as unknown as VscodeSingleSelect;
+const providerSelect = h('vscode-single-select', { id: 'provider', 'aria-label': 'API Provider' }) as unknown as VscodeSingleSelect;
+providerSelect.label = 'API Provider'; // the inner combobox's name (a property, not an attribute)
 providerSelect.append(
   h('vscode-option', { value: 'openrouter' }, 'OpenRouter'),
   h('vscode-option', { value: 'openai-compatible' }, 'OpenAI Compatible'),
 );
 
-const apiKeyField = h('vscode-textfield', { id: 'apiKey', type: 'password', placeholder: 'sk-or-v1-…', 'aria-label': 'OpenRouter API Key', label: 'OpenRouter API Key' }) as unknown as VscodeTextfield;
+const apiKeyField = h('vscode-textfield', { id: 'apiKey', type: 'password', placeholder: 'sk-or-v1-…', 'aria-label': 'OpenRouter API Key' }) as unknown as VscodeTextfield;
 const apiKeyStatus = h('span', { id: 'apiKeyStatus' });
 const clearKeyButton = h('vscode-button', { id: 'clearApiKey', secondary: true }, 'Clear key') as unknown as VscodeButton;
 const credits = h('div', { id: 'credits', class: 'muted' });
@@ -183,7 +184,8 @@ const modelList = h('div', { id: 'modelList', role: 'listbox', 'aria-label': 'Mo
 const modelCount = h('div', { id: 'modelCount', class: 'muted' });
 
 const useCustomBaseUrl = checkbox('useCustomBaseUrl', 'Use custom base URL');
-const customBaseUrl = h('vscode-textfield', { id: 'customBaseUrl', placeholder: 'https://openrouter.ai/api/v1', 'aria-label': 'Custom base URL', label: 'Custom base URL' }) as unknown as VscodeTextfield;
+const customBaseUrl = h('vscode-textfield', { id: 'customBaseUrl', placeholder: 'https://openrouter.ai/api/v1', 'aria-label': 'Custom base URL' }) as unknown as VscodeTextfield;
+customBaseUrl.label = 'Custom base URL';
 
 const middleOut = checkbox('middleOutTransform', 'Compress prompts and message chains to the context size');
 

@@ -35,13 +35,15 @@ export function supportsMaxOutput(model: ModelInfo | undefined): boolean {
 export interface ReasoningControls { element: HTMLElement; sync(): void }
 
 export function reasoningControls(ctx: PanelContext): ReasoningControls {
-  const effortSelect = h('vscode-single-select', { id: 'reasoningEffort', label: 'Reasoning effort' }) as unknown as VscodeSingleSelect;
+  const effortSelect = h('vscode-single-select', { id: 'reasoningEffort' }) as unknown as VscodeSingleSelect;
+  effortSelect.label = 'Reasoning effort';
   const effortHelp = h('p', { id: 'reasoningEffortHelp', class: 'help' });
   const effortGroup = h('div', { id: 'reasoningEffortGroup' },
     h('vscode-label', { for: 'reasoningEffort' }, 'Reasoning effort'), effortSelect, fieldError('reasoningEffort'), effortHelp);
   const noReasoning = h('p', { id: 'noReasoning', class: 'help', hidden: true });
 
-  const maxOutput = h('vscode-textfield', { id: 'maxOutputTokens', type: 'number', min: '1', step: '1', label: 'Max output tokens' }) as unknown as VscodeTextfield;
+  const maxOutput = h('vscode-textfield', { id: 'maxOutputTokens', type: 'number', min: '1', step: '1' }) as unknown as VscodeTextfield;
+  maxOutput.label = 'Max output tokens';
   const maxOutputHelp = h('p', { id: 'maxOutputHelp', class: 'help' });
   const maxOutputGroup = h('div', { id: 'maxOutputGroup' },
     h('vscode-label', { for: 'maxOutputTokens' }, 'Max output tokens'), maxOutput, fieldError('maxOutputTokens'), maxOutputHelp);
