@@ -30,6 +30,8 @@ async function save(): Promise<void> {
 }
 
 async function choose(select: Locator, label: string | RegExp): Promise<void> {
+  // Mid-page, so the list opens within the viewport wherever the page has grown to put the select.
+  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   await select.click();
   const option = select.getByRole('option', { name: label });
   await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
