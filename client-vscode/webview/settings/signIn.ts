@@ -57,7 +57,8 @@ export function signIn(onSignedIn: () => void): SignIn {
 
   onNotification(SIGN_IN_DID_FINISH, (params) => {
     const result = params as SignInResult;
-    if (pending === null || (pending !== '' && result.state !== pending)) return;
+    // While starting ('') the only news can be of the flow the new one replaces: not ours to show.
+    if (pending === null || pending === '' || result.state !== pending) return;
     pending = null;
     show(result.message, result.outcome === 'signed_in' ? 'ok' : 'warning-text');
     if (result.outcome === 'signed_in') onSignedIn();
