@@ -173,6 +173,34 @@ describe('settings panel usability (contrast, narrow widths, keyboard, labels, u
     opened.splice(opened.indexOf(view), 1);
   });
 
+  test('the key line and the balance say what the server says of them (verdict and balance when it sends them)', async () => {
+    const view = await open();
+    const page = view.page;
+    const account = (await server.request('openrouter/account/get', {})) as Record<string, unknown>;
+    const key = (await settings()).apiKey as Record<string, unknown>;
+    const credits = await page.locator('#credits').innerText();
+    if (typeof account.balanceUsd === 'number') {
+      assert.match(credits, /^Balance: \$/, credits);
+    } else {
+      assert.match(credits, /^(Credits left: \$|No credit limit on this key)/, credits);
+    }
+    const status = page.locator('#apiKeyStatus');
+    if (key.verdict === 'accepted') await status.filter({ hasText: /^Key set and accepted: sk-or-v1-/ }).waitFor({ timeout: TIMEOUT });
+    else if (key.verdict === undefined || key.verdict === null) assert.match(await status.innerText(), /^Key set: sk-or-v1-/);
+    // A key the service refuses is never shown as simply "set".
+    await server.request('openrouter/apiKey/set', { apiKey: 'sk-or-v1-not-a-key-the-emulator-knows-0000' });
+    const after = (await settings()).apiKey as Record<string, unknown>;
+    if ('verdict' in after) {
+      await status.filter({ hasText: /^Key rejected: / }).waitFor({ timeout: TIMEOUT });
+    } else {
+      await status.filter({ hasText: /…0000/ }).waitFor({ timeout: TIMEOUT });
+    }
+    await server.request('openrouter/apiKey/set', { apiKey: TEST_KEY });
+    await status.filter({ hasText: /…1c96/ }).waitFor({ timeout: TIMEOUT });
+    await view.close();
+    opened.splice(opened.indexOf(view), 1);
+  });
+
   test('the pages raised no console errors and no CSP violations', () => {
     for (const view of opened) assert.deepEqual(view.problems, []);
   });
