@@ -122,6 +122,7 @@ describe('settings panel usability (contrast, narrow widths, keyboard, labels, u
     assert.equal(await page.locator('#signIn').isVisible(), false, 'no Sign in with OpenRouter for another server');
     assert.equal(await page.locator('#getKeyLink').isVisible(), false);
     await screenshot(page, 'usability-openai-compatible');
+    assert.deepEqual(await axeViolations(view), [], 'the disabled sections are announced correctly too');
     await server.request('openrouter/settings/update', { patch: { provider: 'openrouter' } });
     await page.waitForFunction(() => (document.querySelector('#routingSection') as HTMLElement | null)?.inert === false);
     assert.equal(await keySection.locator('h2').innerText(), 'OpenRouter API Key');
