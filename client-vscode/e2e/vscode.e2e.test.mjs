@@ -1,6 +1,7 @@
 // End to end in a real VS Code: code-server (on Node 24) with the packaged VSIX installed,
 // driven by headless Chromium. Click the gear in the chat view's title, configure the provider
-// in the settings panel, send a chat and see the streamed reply; then kill -9 the language
+// in the settings panel, choose a model variant under Advanced routing, close the panel with an
+// unsaved change and save it from the prompt, send a chat and see the streamed reply; then kill -9 the language
 // server and see the user told and the server restarted.
 // Needs: ../dist/openrouter-lsp.vsix (npm run package) and ./setup.sh done.
 import assert from 'node:assert/strict';
@@ -220,6 +221,38 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
     await page.screenshot({ path: join(artifacts, '02-settings-panel.png') });
   });
 
+  test('Advanced routing: a variant chosen in the panel is saved; closing the panel with an unsaved change offers to save it', async () => {
+    const settingsFile = join(work, 'state', 'settings.json');
+    const saved = () => JSON.parse(readFileSync(settingsFile, 'utf8'));
+    const panel = await webviewFrame(page, '#save');
+    const summary = panel.locator('#advancedRouting > summary');
+    await summary.scrollIntoViewIfNeeded();
+    await summary.click();
+    const variant = panel.locator('#modelVariant');
+    await variant.waitFor({ state: 'visible' });
+    await variant.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await variant.click();
+    await variant.getByRole('option', { name: /^Nitro/ }).click();
+    await panel.locator('#advancedRoutingCount', { hasText: '(1 set)' }).waitFor();
+    await panel.locator('#save').click();
+    await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor();
+    await waitFor('settings.json with the variant', () => saved().modelVariant === 'nitro', 30000);
+    await page.screenshot({ path: join(artifacts, '02b-settings-advanced-routing.png') });
+    // An unsaved change: the tab says so, and closing it asks whether to save.
+    await variant.click();
+    await variant.getByRole('option', { name: /^Floor/ }).click();
+    const tab = page.locator('.tabs-container .tab', { hasText: 'OpenRouter Settings' });
+    await waitFor('the dirty mark in the tab title', async () => /●\s*OpenRouter Settings/.test(await tab.first().innerText()), 30000);
+    await tab.first().hover();
+    await tab.first().locator('.tab-actions .action-label').first().click();
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Save the changes you made in the OpenRouter settings?' });
+    await dialog.waitFor({ timeout: 30000 });
+    await page.screenshot({ path: join(artifacts, '02c-settings-closed-unsaved.png') });
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitFor('settings.json with the change saved on close', () => saved().modelVariant === 'floor', 30000);
+    assert.equal(await page.locator('.tabs-container .tab', { hasText: 'OpenRouter Settings' }).count(), 0, 'the panel is closed');
+  });
+
   test('a chat message gets a streamed reply with its usage line', async () => {
     const chat = await webviewFrame(page, '#send');
     await chat.locator('#chatModelId', { hasText: 'openai/gpt-4o-mini' }).waitFor();
@@ -234,7 +267,7 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
     await page.screenshot({ path: join(artifacts, '03-chat.png') });
     if (process.env.OPENROUTER_LSP_UPDATE_DOCS_IMG) {
       mkdirSync(docsImg, { recursive: true });
-      copyFileSync(join(artifacts, '02-settings-panel.png'), join(docsImg, 'vscode-settings-panel.png'));
+      copyFileSync(join(artifacts, '02b-settings-advanced-routing.png'), join(docsImg, 'vscode-settings-panel.png'));
       copyFileSync(join(artifacts, '03-chat.png'), join(docsImg, 'vscode-chat.png'));
     }
   });

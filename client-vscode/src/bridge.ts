@@ -24,6 +24,8 @@ export class WebviewBridge implements Disposable {
     private readonly rpc: () => ServerRpc | undefined,
     private readonly post: (message: ToWebview) => unknown,
     private readonly runCommand: (command: HostCommand, arg?: string) => void,
+    /** The page's own news for the host: it is ready, its unsaved edits changed. */
+    private readonly onPageEvent: (message: Extract<ToHost, { type: 'ready' | 'dirty' }>) => void = () => undefined,
   ) {}
 
   handle(message: ToHost): void {
@@ -38,6 +40,8 @@ export class WebviewBridge implements Disposable {
         this.runCommand(message.command, message.arg);
         return;
       case 'ready':
+      case 'dirty':
+        this.onPageEvent(message);
         return;
     }
   }

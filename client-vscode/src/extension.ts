@@ -3,8 +3,9 @@ import * as vscode from 'vscode';
 import { ChatViewProvider } from './chatView';
 import { ServerManager } from './server';
 import { SettingsPanel } from './settingsPanel';
+import { completeSignIn, SIGN_IN_PATH } from './signIn';
 import { StatusBar } from './statusBar';
-import { SETTINGS_DID_CHANGE, type ApiKeyStatus, type ModelsList, type SettingsView } from './wire';
+import { SETTINGS_DID_CHANGE, SIGN_IN_DID_FINISH, type ApiKeyStatus, type SignInResult, type ModelsList, type SettingsView } from './wire';
 
 let server: ServerManager | undefined;
 
@@ -34,6 +35,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (state === 'running') void refreshStatus();
     }),
     srv.onNotification(SETTINGS_DID_CHANGE, (params) => status.setSettings(params as SettingsView)),
+    // The browser comes back from OpenRouter's sign-in page to vscode://openrouter-lsp.openrouter-lsp/signin.
+    vscode.window.registerUriHandler({
+      handleUri: async (uri) => {
+        if (uri.path !== SIGN_IN_PATH) return;
+        try {
+          await completeSignIn((method, params) => srv.request(method, params), uri.query);
+        } catch (err) {
+          // An exchange OpenRouter refused (-32001) ends the flow: signIn/didFinish reports it.
+          if ((err as { code?: unknown }).code !== -32001) void vscode.window.showErrorMessage(`Sign in with OpenRouter failed: ${describe(err)}`);
+        }
+      },
+    }),
+    // However a sign-in ends (here, in the loopback, timed out), the user hears how.
+    srv.onNotification(SIGN_IN_DID_FINISH, (params) => {
+      const result = params as SignInResult;
+      if (result.outcome === 'signed_in') void vscode.window.showInformationMessage(result.message);
+      else if (result.outcome !== 'cancelled') void vscode.window.showWarningMessage(result.message);
+    }),
     vscode.commands.registerCommand('openrouterLsp.openSettings', () => SettingsPanel.show(context.extensionUri, srv)),
     vscode.commands.registerCommand('openrouterLsp.setApiKey', async () => {
       const apiKey = await vscode.window.showInputBox({

@@ -4,7 +4,10 @@ import { WebviewBridge } from './bridge';
 import { renderWebviewHtml } from './html';
 import type { HostCommand, ToHost, ToWebview } from './shared/messages';
 import type { ServerManager } from './server';
-import { SETTINGS_DID_CHANGE } from './wire';
+import { signInCallbackUri } from './signIn';
+import { WEBVIEW_NOTIFICATIONS } from './wire';
+
+export type DirtyState = Extract<ToHost, { type: 'dirty' }>;
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')] };
@@ -16,6 +19,7 @@ export function attachWebview(
   server: ServerManager,
   page: 'settings' | 'chat',
   title: string,
+  onDirty: (state: DirtyState) => void = () => undefined,
 ): vscode.Disposable & { post(message: ToWebview): void } {
   const asset = (...parts: string[]): string =>
     webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', ...parts)).toString();
@@ -28,10 +32,14 @@ export function attachWebview(
     codiconUri: asset('codicons', 'codicon.css'),
   });
   const post = (message: ToWebview): void => { void webview.postMessage(message); };
-  const bridge = new WebviewBridge(() => server, post, runHostCommand);
+  const onPageEvent = (message: Extract<ToHost, { type: 'ready' | 'dirty' }>): void => {
+    if (message.type === 'dirty') onDirty(message);
+    else void postHostInfo(post);
+  };
+  const bridge = new WebviewBridge(() => server, post, runHostCommand, onPageEvent);
   const subscriptions: vscode.Disposable[] = [
     webview.onDidReceiveMessage((message: ToHost) => bridge.handle(message)),
-    server.onNotification(SETTINGS_DID_CHANGE, (params) => post({ type: 'notification', method: SETTINGS_DID_CHANGE, params })),
+    ...WEBVIEW_NOTIFICATIONS.map((method) => server.onNotification(method, (params) => post({ type: 'notification', method, params }))),
     server.onDidChangeState(({ state, detail }) => post({ type: 'serverState', state, detail })),
     bridge,
   ];
@@ -41,6 +49,24 @@ export function attachWebview(
   };
 }
 
+/**
+ * The sign-in callback as the browser must see it: `asExternalUri` turns `vscode://…` into what
+ * reaches this window (a code-server or Codespaces URL in a remote set-up).
+ */
+async function postHostInfo(post: (message: ToWebview) => void): Promise<void> {
+  let signInCallbackUrl: string | null = null;
+  try {
+    const uri = await vscode.env.asExternalUri(vscode.Uri.parse(signInCallbackUri(vscode.env.uriScheme)));
+    signInCallbackUrl = uri.toString(true);
+  } catch {
+    // No external URI in this editor: the page then lets the server listen on the loopback.
+  }
+  post({ type: 'hostInfo', signInCallbackUrl });
+}
+
+/** Web pages, and the loopback (a local gateway's or an emulator's sign-in page). */
+const OPENABLE = /^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/)/;
+
 export function runHostCommand(command: HostCommand, arg?: string): void {
   switch (command) {
     case 'openSettings':
@@ -48,7 +74,7 @@ export function runHostCommand(command: HostCommand, arg?: string): void {
       return;
     case 'openExternal':
       // Only web links: a webview must not make the host open arbitrary schemes.
-      if (arg && /^https:\/\//.test(arg)) void vscode.env.openExternal(vscode.Uri.parse(arg));
+      if (arg && OPENABLE.test(arg)) void vscode.env.openExternal(vscode.Uri.parse(arg));
       return;
     case 'showLog':
       void vscode.commands.executeCommand('openrouterLsp.showLog');

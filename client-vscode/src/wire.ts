@@ -28,6 +28,28 @@ export type ChatParams = G.ChatParams;
 export type ChatMessage = ChatParams['messages'][number];
 export type ChatProgress = G.ChatProgress;
 export type ChatResult = Complete<G.ChatResult>;
+export type SignInStartResult = Complete<G.SignInStartResult>;
+export type SignInResult = Complete<G.SignInCompleteResult>;
+export type ReasoningEffort = SettingsView['reasoningEffort'];
+export type ModelVariant = NonNullable<SettingsView['modelVariant']>;
+export type Quantization = Routing['quantizations'][number];
+export type MaxPrice = Routing['maxPrice'];
+
+/**
+ * What the account helper adds to ApiKeyStatus and AccountInfo this round (CONTRACT.md,
+ * "Account and key"). Optional here, so the panel works with a server that has them or not.
+ */
+export interface KeyVerdict {
+  verdict?: 'accepted' | 'rejected' | 'unverified' | null;
+  verdictMessage?: string | null;
+}
+export interface AccountBalance {
+  balanceUsd?: number | null;
+  totalCredits?: number | null;
+  totalUsage?: number | null;
+  balanceSource?: 'credits' | 'key_limit' | null;
+  checkedAt?: string | null;
+}
 
 /** Every custom method the client may call, with its params and result. */
 export interface Methods {
@@ -39,6 +61,9 @@ export interface Methods {
   'openrouter/models/list': { params: G.ModelsListParams; result: ModelsList };
   'openrouter/models/endpoints': { params: G.ModelsEndpointsParams; result: Endpoints };
   'openrouter/chat': { params: ChatParams; result: ChatResult };
+  'openrouter/signIn/start': { params: G.SignInStartParams; result: SignInStartResult };
+  'openrouter/signIn/complete': { params: G.SignInCompleteParams; result: SignInResult };
+  'openrouter/signIn/cancel': { params: G.SignInCancelParams; result: SignInResult };
 }
 export type Method = keyof Methods;
 export const METHODS: readonly Method[] = [
@@ -50,8 +75,16 @@ export const METHODS: readonly Method[] = [
   'openrouter/models/list',
   'openrouter/models/endpoints',
   'openrouter/chat',
+  'openrouter/signIn/start',
+  'openrouter/signIn/complete',
+  'openrouter/signIn/cancel',
 ];
 export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
+export const SIGN_IN_DID_FINISH = 'openrouter/signIn/didFinish';
+/** Sent by a server with the account helper's balance refresh (CONTRACT.md); absent otherwise. */
+export const ACCOUNT_DID_CHANGE = 'openrouter/account/didChange';
+/** Server notifications every webview receives, relayed by the host as they come. */
+export const WEBVIEW_NOTIFICATIONS: readonly string[] = [SETTINGS_DID_CHANGE, SIGN_IN_DID_FINISH, ACCOUNT_DID_CHANGE];
 
 /** JSON-RPC error codes beyond the standard ones (see the README's method reference). */
 export const INVALID_PARAMS = -32602;

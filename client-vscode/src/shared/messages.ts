@@ -12,7 +12,9 @@ export type ToHost =
   | { type: 'ready' }
   | { type: 'request'; id: number; method: Method; params: unknown; stream?: boolean }
   | { type: 'cancel'; id: number }
-  | { type: 'command'; command: HostCommand; arg?: string };
+  | { type: 'command'; command: HostCommand; arg?: string }
+  /** The settings panel's unsaved edits, so the host can offer to save them when it closes. */
+  | { type: 'dirty'; dirty: boolean; patch: Record<string, unknown> | null; keyTyped: boolean };
 
 export type HostCommand = 'openSettings' | 'openExternal' | 'showLog';
 
@@ -21,7 +23,11 @@ export type ToWebview =
   | { type: 'progress'; id: number; value: unknown }
   | { type: 'notification'; method: string; params: unknown }
   | { type: 'serverState'; state: ServerState; detail?: string }
-  | { type: 'newChat' };
+  | { type: 'newChat' }
+  /** What only the host knows, posted when the page says it is ready. */
+  | { type: 'hostInfo'; signInCallbackUrl: string | null }
+  /** The view was shown again (its tab selected, its sidebar opened). */
+  | { type: 'visible' };
 
 export type ServerState = 'starting' | 'running' | 'restarting' | 'stopped';
 

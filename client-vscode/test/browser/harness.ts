@@ -16,7 +16,8 @@ import {
 import { WebviewBridge, type ServerRpc } from '../../src/bridge';
 import { renderWebviewHtml } from '../../src/html';
 import type { HostCommand, ToHost, ToWebview } from '../../src/shared/messages';
-import { SETTINGS_DID_CHANGE, type Method, type Methods } from '../../src/wire';
+import { signInCallbackUri } from '../../src/signIn';
+import { WEBVIEW_NOTIFICATIONS, type Method, type Methods } from '../../src/wire';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const REPO = resolve(ROOT, '..');
@@ -184,6 +185,10 @@ export interface OpenedWebview {
   commands: Array<{ command: HostCommand; arg?: string }>;
   /** Console errors and CSP violations seen by the page. */
   problems: string[];
+  /** The page's reports of its unsaved edits, newest last (what the extension's panel hears). */
+  dirtyReports: Array<Extract<ToHost, { type: 'dirty' }>>;
+  /** Posts a host message to the page, as the extension would. */
+  post(message: ToWebview): void;
   close(): Promise<void>;
 }
 
@@ -212,9 +217,14 @@ export async function openWebview(
     if (closed) return;
     page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => undefined);
   };
-  const bridge = new WebviewBridge(() => server.rpc, post, (command, arg) => commands.push({ command, arg }));
-  const subscription = server.connection.onNotification(SETTINGS_DID_CHANGE, (params: unknown) =>
-    post({ type: 'notification', method: SETTINGS_DID_CHANGE, params }));
+  const dirtyReports: OpenedWebview['dirtyReports'] = [];
+  const bridge = new WebviewBridge(() => server.rpc, post, (command, arg) => commands.push({ command, arg }), (message) => {
+    if (message.type === 'dirty') dirtyReports.push(message);
+    // Desktop VS Code's callback, as asExternalUri leaves it.
+    else post({ type: 'hostInfo', signInCallbackUrl: signInCallbackUri('vscode') });
+  });
+  const subscriptions = WEBVIEW_NOTIFICATIONS.map((method) => server.connection.onNotification(method, (params: unknown) =>
+    post({ type: 'notification', method, params })));
   await page.exposeBinding('__openrouterToHost', (_source, message: ToHost) => bridge.handle(message));
   // VS Code's webview API, kept in sessionStorage so a reload plays the part of a hidden-then-shown view.
   await page.addInitScript(() => {
@@ -230,9 +240,11 @@ export async function openWebview(
     page,
     commands,
     problems,
+    dirtyReports,
+    post,
     close: async () => {
       closed = true;
-      subscription.dispose();
+      subscriptions.forEach((s) => s.dispose());
       bridge.dispose();
       await context.close();
     },

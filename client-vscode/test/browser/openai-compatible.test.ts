@@ -15,8 +15,9 @@ import type { SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
 /** The sections the panel greys out and disables unless the provider is OpenRouter. */
-const OPENROUTER_ONLY = ['Transforms', 'Provider Routing'];
-const ALWAYS_ENABLED = ['API Provider', 'OpenRouter API Key', 'Model', 'Base URL', 'Prompt Caching'];
+const OPENROUTER_ONLY = ['Reasoning and Output', 'Transforms', 'Provider Routing', 'Advanced routing'];
+/** Titles as patterns: the key's section says "OpenRouter" only while OpenRouter is the provider. */
+const ALWAYS_ENABLED = ['API Provider', '(?:OpenRouter )?API Key', 'Model', 'Base URL', 'Prompt Caching'];
 /** Fields of the request body that only OpenRouter understands. */
 const OPENROUTER_BODY_FIELDS = ['provider', 'transforms', 'plugins', 'usage', 'session_id'];
 
@@ -65,20 +66,24 @@ function sectionNamed(title: string): Locator {
 }
 
 /** What the user sees of a section: greyed out and unclickable, or not. */
-async function sectionLook(title: string): Promise<{ disabledClass: boolean; opacity: number; pointerEvents: string }> {
+async function sectionLook(title: string): Promise<{ disabledClass: boolean; opacity: number; pointerEvents: string; inert: boolean }> {
   const s = sectionNamed(title);
   assert.equal(await s.count(), 1, `one section titled ${title}`);
   return s.evaluate((el) => {
     const style = getComputedStyle(el);
-    return { disabledClass: el.classList.contains('disabled'), opacity: Number(style.opacity), pointerEvents: style.pointerEvents };
+    return {
+      disabledClass: el.classList.contains('disabled'), opacity: Number(style.opacity), pointerEvents: style.pointerEvents,
+      inert: (el as HTMLElement).inert,
+    };
   });
 }
 
 async function expectSectionsEnabled(titles: string[], enabled: boolean): Promise<void> {
   for (const title of titles) {
     const look = await sectionLook(title);
-    if (enabled) assert.deepEqual(look, { disabledClass: false, opacity: 1, pointerEvents: 'auto' }, title);
+    if (enabled) assert.deepEqual(look, { disabledClass: false, opacity: 1, pointerEvents: 'auto', inert: false }, title);
     else {
+      assert.equal(look.inert, true, `${title} is out of the tab order (inert)`);
       assert.equal(look.disabledClass, true, `${title} is marked disabled`);
       assert.ok(look.opacity < 1, `${title} is greyed out (opacity ${look.opacity})`);
       assert.equal(look.pointerEvents, 'none', `${title} takes no clicks`);

@@ -60,7 +60,10 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
   test('renders the sections in the order of the source document', async () => {
     await page.locator('#apiKeyStatus', { hasText: 'No key set' }).waitFor({ timeout: TIMEOUT });
     const headings = await page.locator('section > h2').allTextContents();
-    assert.deepEqual(headings, ['API Provider', 'OpenRouter API Key', 'Model', 'Base URL', 'Transforms', 'Provider Routing', 'Prompt Caching']);
+    assert.deepEqual(headings, [
+      'API Provider', 'OpenRouter API Key', 'Model', 'Reasoning and Output', 'Base URL', 'Transforms', 'Provider Routing', 'Prompt Caching',
+    ]);
+    assert.equal(await page.locator('#advancedRouting > summary h2').innerText(), 'Advanced routing', 'after Provider Routing, collapsed');
     await page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
     assert.match(await page.locator('#modelsFetched').innerText(), /Fetched/);
     await screenshot(page, '01-settings-initial');

@@ -109,3 +109,8 @@ export function getState<T>(): T | undefined {
 export function setState<T>(state: T): void {
   vscode.setState(state);
 }
+
+/** Tells the host whether the page has unsaved edits (and which), so closing it can offer to save. */
+export function reportDirty(dirty: boolean, patch: Record<string, unknown> | null, keyTyped: boolean): void {
+  vscode.postMessage({ type: 'dirty', dirty, patch, keyTyped });
+}

@@ -18,13 +18,18 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/vscode-textfield.js';
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 
-import { command, getState, onNotification, ready, request, RequestError, setState } from '../common/host';
-import { formatPrice, formatTokens, formatUsd, h } from '../common/format';
+import { command, getState, onHostMessage, onNotification, ready, reportDirty, request, RequestError, setState } from '../common/host';
+import { formatPrice, formatTokens, h } from '../common/format';
 import type {
   AccountInfo, DataPolicy, Endpoints, FieldError, ModelInfo, ModelsList, ProviderEndpoint, ProviderKind,
   Routing, SettingsView, SortOption,
 } from '../../src/wire';
-import { SETTINGS_DID_CHANGE } from '../../src/wire';
+import { ACCOUNT_DID_CHANGE, SETTINGS_DID_CHANGE } from '../../src/wire';
+import { creditsLine, keyStatusLine } from './accountStatus';
+import { advancedRouting } from './advancedRouting';
+import { sameJson, type PanelContext, type PartEdit } from './panelContext';
+import { reasoningControls } from './reasoningControls';
+import { signIn } from './signIn';
 import { createModelPicker } from './modelPicker';
 import { createModelCard } from './modelCard';
 
@@ -56,7 +61,7 @@ const DATA_POLICY_HELP: Record<DataPolicy, string> = {
 };
 
 /** Unsaved edits: only the fields the user changed, laid over the server's view. */
-interface Edits {
+interface Edits extends Omit<PartEdit, 'routing'> {
   provider?: ProviderKind;
   modelId?: string;
   useCustomBaseUrl?: boolean;
@@ -109,12 +114,12 @@ function pruneEdits(): void {
   const e = state.edits as Record<string, unknown>;
   for (const key of Object.keys(e)) {
     if (key === 'routing') continue;
-    if (e[key] === (view as unknown as Record<string, unknown>)[key]) delete e[key];
+    if (sameJson(e[key], (view as unknown as Record<string, unknown>)[key])) delete e[key];
   }
   if (state.edits.routing) {
     const r = state.edits.routing as Record<string, unknown>;
     for (const key of Object.keys(r)) {
-      if (r[key] === (view.routing as unknown as Record<string, unknown>)[key]) delete r[key];
+      if (sameJson(r[key], (view.routing as unknown as Record<string, unknown>)[key])) delete r[key];
     }
     if (Object.keys(r).length === 0) delete state.edits.routing;
   }
@@ -158,6 +163,7 @@ function checkbox(id: string, label: string): VscodeCheckbox {
 const app = document.getElementById('app')!;
 
 const providerSelect = h('vscode-single-select', { id: 'provider', 'aria-label': 'API Provider' }) as unknown as VscodeSingleSelect;
+providerSelect.label = 'API Provider'; // the inner combobox's name (a property, not an attribute)
 providerSelect.append(
   h('vscode-option', { value: 'openrouter' }, 'OpenRouter'),
   h('vscode-option', { value: 'openai-compatible' }, 'OpenAI Compatible'),
@@ -185,6 +191,7 @@ const modelCard = createModelCard({
 
 const useCustomBaseUrl = checkbox('useCustomBaseUrl', 'Use custom base URL');
 const customBaseUrl = h('vscode-textfield', { id: 'customBaseUrl', placeholder: 'https://openrouter.ai/api/v1', 'aria-label': 'Custom base URL' }) as unknown as VscodeTextfield;
+customBaseUrl.label = 'Custom base URL';
 
 const middleOut = checkbox('middleOutTransform', 'Compress prompts and message chains to the context size');
 
@@ -213,6 +220,20 @@ const saveStatus = h('span', { id: 'saveStatus', role: 'status' });
 const generalError = h('div', { id: 'generalError', class: 'error-box', role: 'alert', hidden: true });
 const openRouterOnly: HTMLElement[] = [];
 
+// The panel's parts in modules of their own (see panelContext.ts).
+const panelContext: PanelContext = {
+  effective,
+  model: () => selectedModel(),
+  edit: (change) => edit(change as Edits),
+  save: () => void save(),
+};
+const reasoning = reasoningControls(panelContext);
+const advanced = advancedRouting(panelContext);
+const signInPart = signIn(() => void loadAccount());
+const keyHeading = h('h2', null, 'OpenRouter API Key');
+const getKeyLink = link('Get an API key', KEYS_URL, 'getKeyLink');
+const getKeyLine = h('span', { id: 'getKeyLine' }, ' · ', getKeyLink);
+
 function build(): void {
   app.replaceChildren();
   const routingSection = section('Provider Routing',
@@ -227,17 +248,18 @@ function build(): void {
     helper(h('span', null, 'Applies OpenRouter\'s middle-out transform to prompts larger than the model\'s context. ',
       link('About message transforms', TRANSFORMS_URL))),
     fieldError('middleOutTransform'));
-  openRouterOnly.push(routingSection, transformsSection);
+  openRouterOnly.push(routingSection, transformsSection, reasoning.element, advanced.element);
   app.append(
     h('header', { class: 'header' },
       h('h1', null, h('vscode-icon', { name: 'gear' }), ' OpenRouter settings'),
       h('div', { class: 'actions' }, saveStatus, discardButton, saveButton)),
     generalError,
     section('API Provider', providerSelect, fieldError('provider')),
-    section('OpenRouter API Key',
-      h('div', { class: 'row' }, apiKeyField, clearKeyButton),
+    h('section', { class: 'section', id: 'keySection' }, keyHeading,
+      h('div', { class: 'row' }, apiKeyField, clearKeyButton, signInPart.button),
       fieldError('apiKey'),
-      h('div', { class: 'key-line' }, apiKeyStatus, ' · ', link('Get an API key', KEYS_URL, 'getKeyLink')),
+      h('div', { class: 'key-line' }, apiKeyStatus, getKeyLine),
+      signInPart.status,
       helper('The key is kept by the language server (OS keyring or a private file), never in VS Code settings.'),
       credits),
     section('Model',
@@ -245,6 +267,7 @@ function build(): void {
       fieldError('modelId'),
       modelCard.element,
       helper(h('span', null, 'Pricing follows the underlying model, in USD per million tokens. ', link('OpenRouter models page', MODELS_URL)))),
+    reasoning.element,
     section('Base URL',
       useCustomBaseUrl,
       customBaseUrl,
@@ -252,6 +275,7 @@ function build(): void {
       helper('Leave this unchecked and empty for most users.')),
     transformsSection,
     routingSection,
+    advanced.element,
     section('Prompt Caching', promptCaching, promptCachingHelp, fieldError('promptCaching'),
       helper(h('span', null, 'Some providers support prompt caching. ', link('Supported models', CACHING_URL)))),
   );
@@ -333,23 +357,18 @@ function sync(): void {
   if (!view || !eff) return;
 
   setValue(providerSelect, eff.provider);
-  for (const el of openRouterOnly) el.classList.toggle('disabled', eff.provider !== 'openrouter');
+  syncProviderKind(eff.provider);
 
   const key = view.apiKey;
-  apiKeyStatus.textContent = key.isSet
-    ? `Key set: ${key.hint ?? 'hidden'}${key.source ? ` (from ${key.source === 'env' ? 'the OPENROUTER_API_KEY environment variable' : key.source})` : ''}`
-    : 'No key set';
-  apiKeyStatus.className = key.isSet ? 'ok' : 'warning-text';
-  apiKeyField.placeholder = key.isSet ? `${key.hint ?? ''} — type a new key to replace it` : 'sk-or-v1-…';
+  const keyLine = keyStatusLine(key);
+  apiKeyStatus.textContent = keyLine.text;
+  apiKeyStatus.className = keyLine.className;
+  apiKeyField.placeholder = key.isSet ? `${key.hint ?? ''} — type a new key to replace it` : eff.provider === 'openrouter' ? 'sk-or-v1-…' : 'API key';
   clearKeyButton.hidden = !key.isSet || key.source === 'env';
-  if (!key.isSet) credits.textContent = '';
+  if (!key.isSet || eff.provider !== 'openrouter') credits.textContent = '';
   else if (state.accountError) credits.textContent = `Credits: could not be read (${state.accountError})`;
-  else if (state.account) {
-    const a = state.account;
-    credits.textContent = a.limitRemaining !== null && a.limitRemaining !== undefined
-      ? `Credits left: ${formatUsd(a.limitRemaining)}${a.limit !== null ? ` of ${formatUsd(a.limit)}` : ''}${a.usage !== null ? ` · used ${formatUsd(a.usage)}` : ''}`
-      : `No credit limit on this key${a.usage !== null ? ` · used ${formatUsd(a.usage)}` : ''}`;
-  } else credits.textContent = 'Credits: loading…';
+  else if (state.account) credits.textContent = creditsLine(state.account);
+  else credits.textContent = 'Credits: loading…';
 
   const model = selectedModel();
   modelPicker.sync();
@@ -376,13 +395,46 @@ function sync(): void {
       : `${model.name} does not advertise prompt caching; the setting has no effect with it.`
     : '';
 
+  reasoning.sync();
+  advanced.sync();
   renderErrors();
   const dirty = isDirty();
+  reportDirtyIfChanged(dirty);
   saveButton.disabled = state.saving;
   discardButton.hidden = !dirty;
   document.body.classList.toggle('dirty', dirty);
   if (dirty && !state.saving && state.fieldErrors.length === 0) saveStatus.textContent = 'Unsaved changes';
   else saveStatus.textContent = state.status;
+}
+
+/**
+ * What depends on the API provider: OpenRouter-only sections are greyed out and taken out of the
+ * tab order and the accessibility tree (`inert`), and the key's labels stop saying "OpenRouter"
+ * for an OpenAI-compatible server.
+ */
+function syncProviderKind(provider: ProviderKind): void {
+  const openRouter = provider === 'openrouter';
+  for (const el of openRouterOnly) {
+    el.classList.toggle('disabled', !openRouter);
+    el.inert = !openRouter;
+    if (openRouter) el.removeAttribute('aria-disabled');
+    else el.setAttribute('aria-disabled', 'true');
+  }
+  keyHeading.textContent = openRouter ? 'OpenRouter API Key' : 'API Key';
+  apiKeyField.setAttribute('aria-label', openRouter ? 'OpenRouter API Key' : 'API key');
+  apiKeyField.label = openRouter ? 'OpenRouter API Key' : 'API key';
+  getKeyLine.hidden = !openRouter;
+  signInPart.sync(provider);
+}
+
+let lastDirtyReport = '';
+function reportDirtyIfChanged(dirty: boolean): void {
+  const patch = dirty && Object.keys(state.edits).length > 0 ? patchOf(state.edits) : null;
+  const keyTyped = apiKeyField.value.length > 0;
+  const report = JSON.stringify([dirty, patch, keyTyped]);
+  if (report === lastDirtyReport) return;
+  lastDirtyReport = report;
+  reportDirty(dirty, patch, keyTyped);
 }
 
 function renderErrors(): void {
@@ -403,7 +455,8 @@ function renderErrors(): void {
 
 /** Server paths may be relative to the params ("patch.routing.sort") or JSON pointers. */
 function normalizePath(path: string): string {
-  let p = path.replace(/^\//, '').replace(/\//g, '.');
+  // An item's error ("fallbackModels[1]") appears beside its list.
+  let p = path.replace(/^\//, '').replace(/\//g, '.').replace(/\[\d+\]/g, '').replace(/\.\d+(?=\.|$)/g, '');
   p = p.replace(/^(params\.)?patch\./, '');
   if (p === 'useCustomBaseUrl') return 'customBaseUrl';
   return p;
@@ -581,6 +634,7 @@ function wire(): void {
   });
   useCustomBaseUrl.addEventListener('change', () => edit({ useCustomBaseUrl: useCustomBaseUrl.checked }));
   customBaseUrl.addEventListener('input', () => edit({ customBaseUrl: customBaseUrl.value }));
+  customBaseUrl.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void save(); });
   middleOut.addEventListener('change', () => edit({ middleOutTransform: middleOut.checked }));
   sortSelect.addEventListener('change', () => {
     const value = sortSelect.value;
@@ -601,6 +655,9 @@ function wire(): void {
     void loadEndpoints();
   });
   onNotification(SETTINGS_DID_CHANGE, (params) => applyView(params as SettingsView));
+  // A server that refreshes the balance after each chat says so (CONTRACT.md); the shown panel then refreshes it too.
+  onNotification(ACCOUNT_DID_CHANGE, (params) => { state.account = params as AccountInfo; state.accountError = undefined; sync(); });
+  onHostMessage((message) => { if (message.type === 'visible') void loadAccount(); });
 }
 
 build();

@@ -23,5 +23,7 @@ def check_syntax(model_id: str, path: str) -> None:
 
 def unknown_model(model_id: str, path: str = "modelId") -> InvalidInput:
     return invalid(
-        path, f"unknown model {model_id[:80]!r}; openrouter/models/list lists the available ones"
+        # A sentence for a person: the model list, not the method that fetches it.
+        path, f"unknown model {model_id[:80]!r}: it is not in the model list (refresh the list "
+        "if the model is new)"
     )
