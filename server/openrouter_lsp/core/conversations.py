@@ -11,9 +11,10 @@ Either way the caller gets `HistoryUnavailable`, a sentence the user can act on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from ..history.store import (
 )
 from ..protocol import (
     ChatMessage,
+    ChatParams,
     ChatResult,
     Conversation,
     ConversationSummary,
@@ -40,6 +42,9 @@ from ..protocol import (
 from ..state_dir import move_aside
 
 log = logging.getLogger(__name__)
+
+OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
+RunChat = Callable[[ChatParams, OnDelta], Awaitable[ChatResult]]  # one upstream chat
 
 HISTORY_FILE = "history.sqlite3"
 _SIDE_FILES = ("-wal", "-shm")
@@ -219,6 +224,39 @@ class Conversations:
     def append(self, conversation_id: str, messages: list[StoredMessage]) -> None:
         with self._using() as store:
             store.append(conversation_id, messages)
+
+    async def chat(self, params: ChatParams, on_delta: OnDelta, run: RunChat) -> ChatResult:
+        """A turn of the conversation `params.conversation_id`: stored messages + new ones go
+        upstream through `run`. After an answer the new messages and the answer are appended; a
+        failed chat appends nothing (the client sends the same messages again); a chat stopped
+        after text streamed appends the new messages and the text so far (`finishReason:
+        "cancelled"`, no usage: the stream never reported it)."""
+        conversation_id = check_id(params.conversation_id or "")
+        history = self.history(conversation_id)  # read before anything is sent
+        content: list[str] = []
+        reasoning: list[str] = []
+
+        def collect(text: str | None, thought: str | None) -> None:
+            if text:
+                content.append(text)
+            if thought:
+                reasoning.append(thought)
+            on_delta(text, thought)
+
+        new = [stored(message) for message in params.messages]
+        try:
+            result = await run(attrs.evolve(params, messages=[*history, *params.messages]), collect)
+        except asyncio.CancelledError:
+            if content:
+                partial = stored(
+                    ChatMessage(role="assistant", content="".join(content)),
+                    reasoning="".join(reasoning) or None,
+                    finish_reason="cancelled",
+                )
+                self.save_turn(conversation_id, [*new, partial])
+            raise
+        self.save_turn(conversation_id, [*new, answer_message(result)])
+        return attrs.evolve(result, conversation_id=conversation_id)
 
     def save_turn(self, conversation_id: str, messages: list[StoredMessage]) -> None:
         """After an answer: append the turn; a failure is told to the user, never raised (the
