@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from .. import wire
-from ..errors import HistoryUnavailable, invalid
+from ..errors import HistoryUnavailable, InvalidInput, invalid
 from ..history.markdown import to_markdown
 from ..history.store import (
     BadRecord,
@@ -32,6 +32,7 @@ from ..history.store import (
     HistoryTooNew,
 )
 from ..protocol import (
+    MAX_STRING_CHARS,
     ChatMessage,
     ChatParams,
     ChatResult,
@@ -60,7 +61,13 @@ def answer_message(result: ChatResult) -> StoredMessage:
     """The assistant message of an answer: every ChatMessage field the result also carries (the
     text, and whatever else both types name, such as tool calls), plus what produced it."""
     fields = {k: v for k, v in wire.unstructure(result).items() if k in _CHAT_FIELDS}
-    message = wire.structure({**fields, "role": "assistant"}, ChatMessage)
+    try:
+        message = wire.structure({**fields, "role": "assistant"}, ChatMessage)
+    except InvalidInput as exc:
+        # An answer beyond what a message may hold (MAX_ANSWER_CHARS can exceed
+        # MAX_STRING_CHARS): its text is kept up to that limit, so it can be read back.
+        log.warning("Answer stored as text only: %s", exc.message)
+        message = ChatMessage(role="assistant", content=result.content[:MAX_STRING_CHARS])
     return stored(
         message,
         model=result.model,
@@ -265,6 +272,12 @@ class Conversations:
             self.append(conversation_id, messages)
         except HistoryUnavailable as exc:
             self._warn(f"{exc.message} This answer was not saved in the conversation.")
+        except Exception as exc:  # a paid answer is returned whatever happens to its copy
+            log.error("Saving a turn of %r failed", conversation_id, exc_info=exc)
+            self._warn(
+                f"This answer was not saved in the conversation ({type(exc).__name__}); see "
+                "the server log."
+            )
 
 
 def _unknown(conversation_id: str) -> Exception:
