@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,10 @@ class Conversations:
         self._warn = warn
         self._disk: ConversationStore | None = None
         self._memory: ConversationStore | None = None
+        # A conversation's lock lives while a turn holds or awaits it.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     @property
     def path(self) -> Path:
@@ -239,6 +244,17 @@ class Conversations:
         after text streamed appends the new messages and the text so far (`finishReason:
         "cancelled"`, no usage: the stream never reported it)."""
         conversation_id = check_id(params.conversation_id or "")
+        # Turns of one conversation run one after the other (in this process): each is sent
+        # with the answers before it.
+        turn = self._turns.get(conversation_id)
+        if turn is None:
+            turn = self._turns[conversation_id] = asyncio.Lock()
+        async with turn:
+            return await self._turn(conversation_id, params, on_delta, run)
+
+    async def _turn(
+        self, conversation_id: str, params: ChatParams, on_delta: OnDelta, run: RunChat
+    ) -> ChatResult:
         history = self.history(conversation_id)  # read before anything is sent
         content: list[str] = []
         reasoning: list[str] = []
