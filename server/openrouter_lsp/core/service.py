@@ -41,6 +41,7 @@ from .pins import named_for_pin, pin_status
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
+    from .conversations import Conversations
     from .signin import SignInFlow
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Core:
         self._settings: SettingsStore | None = None
         self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
+        self._conversations: Conversations | None = None
 
     # --- state, opened on first use (not while the editor waits for `initialize`) ---
 
@@ -100,6 +102,24 @@ class Core:
 
             self._catalogue = Catalogue(self.folder)
         return self._catalogue
+
+    @property
+    def conversations(self) -> Conversations:
+        """The saved conversations (`core/conversations.py`); opened on first use."""
+        if self._conversations is None:
+            from .conversations import Conversations
+
+            self._conversations = Conversations(
+                lambda: self.folder,
+                enabled=lambda: self.settings.current.chat_history,
+                warn=self._warn,
+            )
+        return self._conversations
+
+    def history(self) -> Conversations:
+        """The conversations, after taking another window's change (say, to `chatHistory`)."""
+        self.sync_with_disk()
+        return self.conversations
 
     def open_state(self) -> None:
         """Open the state now, so that a corrupt file is reported at once."""
@@ -143,6 +163,7 @@ class Core:
             effective_base_url=s.effective_base_url,
             provider_pin=self._pin_status(),
             favorite_models=list(s.favorite_models),
+            chat_history=s.chat_history,
         )
 
     def _pin_status(self) -> ProviderPin:
@@ -328,9 +349,12 @@ class Core:
         return flow.finish("cancelled", message)
 
     def close(self) -> None:
-        """Before the server exits: a waiting sign-in ends (its callback server closes)."""
+        """Before the server exits: a waiting sign-in ends (its callback server closes), the
+        history database is closed."""
         if self._sign_in is not None and not self._sign_in.done:
             self.sign_in_cancel("The server shut down; sign in again.")
+        if self._conversations is not None:
+            self._conversations.close()
 
     async def sign_in_outcome(self, state: str) -> SignInResult | None:
         """How the flow named `state` ends (waits); None when it is not the current one."""
@@ -410,8 +434,18 @@ class Core:
     async def chat(
         self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
     ) -> ChatResult:
+        """A chat; with `conversationId` the server holds the history: `messages` are this
+        turn's new ones, sent after the stored ones and appended with the answer (see
+        `Conversations.chat`)."""
         self.sync_with_disk()
         chat_flow.check_total_size(params)
+        if params.conversation_id is not None:
+            return await self.conversations.chat(params, on_delta or _ignore_delta, self._chat)
+        return await self._chat(params, on_delta)
+
+    async def _chat(
+        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+    ) -> ChatResult:
         settings = self.settings.current
         api_key = self.api_key()
         # Local OpenAI-compatible servers often need no key; OpenRouter always does.
