@@ -35,6 +35,7 @@ from ..secrets import KeyStore
 from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
+from .attachments import DocumentLookup, no_documents
 from .model_ids import check_syntax, unknown_model
 from .model_settings import effort_problem, max_output_problem
 from .pins import named_for_pin, pin_status
@@ -51,6 +52,10 @@ def _ignore_delta(_content: str | None, _reasoning: str | None) -> None:
 
 
 def _ignore_sign_in(_result: SignInResult) -> None:
+    return None
+
+
+def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
     return None
 
 
@@ -72,6 +77,8 @@ class Core:
         self._settings: SettingsStore | None = None
         self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
+        # The editor's synced documents, for chat attachments (the LSP adapter sets it).
+        self.documents: DocumentLookup = no_documents
 
     # --- state, opened on first use (not while the editor waits for `initialize`) ---
 
@@ -408,7 +415,10 @@ class Core:
     # --- chat ---
 
     async def chat(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta | None = None,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         self.sync_with_disk()
         chat_flow.check_total_size(params)
@@ -446,9 +456,12 @@ class Core:
             base_url=base_url,
             model=model,
             find_model=lambda model_id: self.find_model(model_id, base_url),
+            documents=self.documents,
         )
         try:
-            return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+            return await chat_flow.run_chat(
+                context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls
+            )
         except UpstreamError as exc:
             if pin is None:
                 raise
