@@ -13,7 +13,6 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 from tests.support.chat import (  # noqa: F401  (fixtures)
     chat,
