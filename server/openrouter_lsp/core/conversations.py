@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,7 @@ from ..protocol import (
     ChatResult,
     Conversation,
     ConversationSummary,
+    FieldError,
     StoredMessage,
 )
 from ..state_dir import move_aside
@@ -269,6 +271,8 @@ class Conversations:
         new = [stored(message) for message in params.messages]
         try:
             result = await run(attrs.evolve(params, messages=[*history, *params.messages]), collect)
+        except InvalidInput as exc:
+            raise _as_sent(exc, len(history)) from None
         except asyncio.CancelledError:
             if content:
                 partial = stored(
@@ -294,6 +298,27 @@ class Conversations:
                 f"This answer was not saved in the conversation ({type(exc).__name__}); see "
                 "the server log."
             )
+
+
+_MESSAGE_PATH = re.compile(r"messages\[(\d+)\](.*)")
+
+
+def _as_sent(exc: InvalidInput, stored_count: int) -> InvalidInput:
+    """Errors about the messages sent upstream (stored + new) named as the client knows them:
+    `messages[i]` of the turn it sent, or the conversation for a stored message."""
+    errors: list[FieldError] = []
+    for error in exc.errors:
+        match = _MESSAGE_PATH.fullmatch(error.path)
+        if match is None:
+            errors.append(error)
+            continue
+        index, rest = int(match.group(1)), match.group(2)
+        if index >= stored_count:
+            errors.append(FieldError(f"messages[{index - stored_count}]{rest}", error.message))
+        else:
+            where = f"its stored message {index}{rest}"
+            errors.append(FieldError("conversationId", f"{where} {error.message}"))
+    return InvalidInput(errors)
 
 
 def _unknown(conversation_id: str) -> Exception:

@@ -35,6 +35,8 @@ from ..secrets import KeyStore
 from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
+from .attachments import DocumentLookup, no_documents
+from .chat_content import resolve_content
 from .model_ids import check_syntax, unknown_model
 from .model_settings import effort_problem, max_output_problem
 from .pins import named_for_pin, pin_status
@@ -52,6 +54,10 @@ def _ignore_delta(_content: str | None, _reasoning: str | None) -> None:
 
 
 def _ignore_sign_in(_result: SignInResult) -> None:
+    return None
+
+
+def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
     return None
 
 
@@ -74,6 +80,8 @@ class Core:
         self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
         self._conversations: Conversations | None = None
+        # The editor's synced documents, for chat attachments (the LSP adapter sets it).
+        self.documents: DocumentLookup = no_documents
 
     # --- state, opened on first use (not while the editor waits for `initialize`) ---
 
@@ -432,19 +440,32 @@ class Core:
     # --- chat ---
 
     async def chat(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta | None = None,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         """A chat; with `conversationId` the server holds the history: `messages` are this
         turn's new ones, sent after the stored ones and appended with the answer (see
         `Conversations.chat`)."""
         self.sync_with_disk()
         chat_flow.check_total_size(params)
-        if params.conversation_id is not None:
-            return await self.conversations.chat(params, on_delta or _ignore_delta, self._chat)
-        return await self._chat(params, on_delta)
+        if params.conversation_id is None:
+            return await self._chat(params, on_delta, on_tool_calls)
+        # The turn is stored with its attachments and image files already resolved, so later
+        # turns replay it even when the document is closed or the file gone.
+        params = await resolve_content(params, self.documents)
+
+        async def run(turn: ChatParams, relay: chat_flow.OnDelta) -> ChatResult:
+            return await self._chat(turn, relay, on_tool_calls)
+
+        return await self.conversations.chat(params, on_delta or _ignore_delta, run)
 
     async def _chat(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta | None = None,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         settings = self.settings.current
         api_key = self.api_key()
@@ -480,9 +501,12 @@ class Core:
             base_url=base_url,
             model=model,
             find_model=lambda model_id: self.find_model(model_id, base_url),
+            documents=self.documents,
         )
         try:
-            return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+            return await chat_flow.run_chat(
+                context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls
+            )
         except UpstreamError as exc:
             if pin is None:
                 raise
