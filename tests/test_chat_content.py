@@ -375,3 +375,41 @@ async def test_reasoning_details_come_back_whole_and_are_sent_back(
 async def test_a_chat_without_structured_parts_returns_empty_lists(lsp: LspSession) -> None:
     result = await chat(lsp, modelId=GPT)
     assert result["toolCalls"] == [] and result["reasoningDetails"] == []
+
+
+# --- in a saved conversation --------------------------------------------------------------------
+
+
+async def test_a_conversation_stores_attachments_and_image_files_resolved(
+    lsp: LspSession, emulator: Any, openapi: OpenApi, tmp_path: Path
+) -> None:
+    """A later turn replays the stored text and image, not the attachment or the file, so it
+    still works once the document is closed and the file gone."""
+    emulator.configure(tokens_per_second=0)
+    uri = (tmp_path / "app.py").as_uri()
+    open_document(lsp, uri, SOURCE)
+    image = tmp_path / "shot.png"
+    image.write_bytes(png_bytes())
+    first = {"role": "user", "content": [
+        {"type": "text", "text": "Explain this."}, {"type": "image_file", "path": str(image)}],
+        "attachments": [{"kind": "range", "uri": uri, "range": span(3, 6)}]}
+    await chat(lsp, messages=[first], modelId=GPT, conversationId="conv-attach")
+    lsp.client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    image.unlink()
+    await chat(lsp, messages=[user("And now?")], modelId=GPT, conversationId="conv-attach")
+    replayed = sent(emulator, openapi)["messages"][0]["content"]
+    assert replayed[0]["text"] == "Explain this."
+    assert replayed[1]["image_url"]["url"] == data_url(png_bytes())
+    assert "4 | def main():" in replayed[2]["text"]
+
+
+async def test_errors_in_a_conversation_name_the_messages_the_client_sent(
+    lsp: LspSession, emulator: Any
+) -> None:
+    await chat(lsp, messages=[user("hello")], modelId=GPT, conversationId="conv-named")
+    content = [{"type": "image_url", "imageUrl": {"url": data_url(png_bytes())}}]
+    errors = field_errors(await chat_error(
+        lsp, messages=[{"role": "user", "content": content}], modelId=TEXT_ONLY,
+        conversationId="conv-named"))
+    assert set(errors) == {"messages[0].content[0]"}  # not messages[2]: two are stored first
