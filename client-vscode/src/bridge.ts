@@ -4,6 +4,7 @@
  * It imports nothing from `vscode`, so the browser test harness runs the very same code.
  */
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
+import type { EditorAction, EditorActionMap } from './shared/contract';
 import type { HostCommand, RpcError, ToHost, ToWebview } from './shared/messages';
 import { METHODS, REQUEST_CANCELLED } from './wire';
 
@@ -15,6 +16,11 @@ export interface ServerRpc {
   onProgress(token: string, handler: (value: unknown) => void): Disposable;
 }
 
+/** What a webview may ask of the editor: the extension's real editor, or a test's stand-in. */
+export type EditorActions = {
+  [A in EditorAction]: (arg: EditorActionMap[A]['arg']) => Promise<EditorActionMap[A]['result']>;
+};
+
 let tokenCounter = 0;
 
 export class WebviewBridge implements Disposable {
@@ -24,6 +30,7 @@ export class WebviewBridge implements Disposable {
     private readonly rpc: () => ServerRpc | undefined,
     private readonly post: (message: ToWebview) => unknown,
     private readonly runCommand: (command: HostCommand, arg?: string) => void,
+    private readonly editor?: EditorActions,
   ) {}
 
   handle(message: ToHost): void {
@@ -37,8 +44,24 @@ export class WebviewBridge implements Disposable {
       case 'command':
         this.runCommand(message.command, message.arg);
         return;
+      case 'editor':
+        void this.editorAction(message.id, message.action, message.arg);
+        return;
       case 'ready':
         return;
+    }
+  }
+
+  private async editorAction(id: number, action: EditorAction, arg: string | undefined): Promise<void> {
+    const run = this.editor?.[action] as ((arg: string | undefined) => Promise<unknown>) | undefined;
+    if (!run) {
+      this.post({ type: 'editorResult', id, error: 'This view has no editor to work with.' });
+      return;
+    }
+    try {
+      this.post({ type: 'editorResult', id, result: await run(arg) });
+    } catch (err) {
+      this.post({ type: 'editorResult', id, error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -1,6 +1,7 @@
 /** Wires one webview to the server: HTML, the message relay, notifications and server state. */
 import * as vscode from 'vscode';
 import { WebviewBridge } from './bridge';
+import { vscodeEditorActions } from './editorActions';
 import { renderWebviewHtml } from './html';
 import type { HostCommand, ToHost, ToWebview } from './shared/messages';
 import type { ServerManager } from './server';
@@ -28,7 +29,7 @@ export function attachWebview(
     codiconUri: asset('codicons', 'codicon.css'),
   });
   const post = (message: ToWebview): void => { void webview.postMessage(message); };
-  const bridge = new WebviewBridge(() => server, post, runHostCommand);
+  const bridge = new WebviewBridge(() => server, post, runHostCommand, page === 'chat' ? vscodeEditorActions : undefined);
   const subscriptions: vscode.Disposable[] = [
     webview.onDidReceiveMessage((message: ToHost) => bridge.handle(message)),
     server.onNotification(SETTINGS_DID_CHANGE, (params) => post({ type: 'notification', method: SETTINGS_DID_CHANGE, params })),

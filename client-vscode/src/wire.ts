@@ -3,6 +3,7 @@
  * src/generated/ (made from schemas/ by `npm run gen-types`), so nothing is written twice.
  */
 import type * as G from './generated/index';
+import type { ConversationMethods, OutgoingMessage } from './shared/contract';
 
 /**
  * Results always carry every field; the schemas mark fields with a default as optional
@@ -24,13 +25,14 @@ export type ModelsList = Complete<G.ModelsListResult>;
 export type ModelInfo = ModelsList['models'][number];
 export type Endpoints = Complete<G.ModelsEndpointsResult>;
 export type ProviderEndpoint = Endpoints['providers'][number];
-export type ChatParams = G.ChatParams;
+/** Chat params with this round's message shapes (content parts, attachments, tool results). */
+export type ChatParams = Omit<G.ChatParams, 'messages'> & { messages: [OutgoingMessage, ...OutgoingMessage[]] };
 export type ChatMessage = ChatParams['messages'][number];
 export type ChatProgress = G.ChatProgress;
 export type ChatResult = Complete<G.ChatResult>;
 
 /** Every custom method the client may call, with its params and result. */
-export interface Methods {
+export interface Methods extends ConversationMethods {
   'openrouter/settings/get': { params: G.SettingsGetParams; result: SettingsView };
   'openrouter/settings/update': { params: G.SettingsUpdateParams; result: SettingsView };
   'openrouter/apiKey/set': { params: G.ApiKeySetParams; result: ApiKeyStatus };
@@ -50,6 +52,12 @@ export const METHODS: readonly Method[] = [
   'openrouter/models/list',
   'openrouter/models/endpoints',
   'openrouter/chat',
+  'openrouter/conversations/list',
+  'openrouter/conversations/get',
+  'openrouter/conversations/rename',
+  'openrouter/conversations/delete',
+  'openrouter/conversations/truncate',
+  'openrouter/conversations/export',
 ];
 export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
 

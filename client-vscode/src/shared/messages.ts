@@ -4,6 +4,7 @@
  * and posts the answer back. No provider logic lives on either side of this union.
  */
 import type { Method, Methods } from '../wire';
+import type { EditorAction } from './contract';
 
 /** A JSON-RPC error, as the webview sees it. */
 export interface RpcError { code: number; message: string; data?: unknown }
@@ -12,7 +13,8 @@ export type ToHost =
   | { type: 'ready' }
   | { type: 'request'; id: number; method: Method; params: unknown; stream?: boolean }
   | { type: 'cancel'; id: number }
-  | { type: 'command'; command: HostCommand; arg?: string };
+  | { type: 'command'; command: HostCommand; arg?: string }
+  | { type: 'editor'; id: number; action: EditorAction; arg?: string };
 
 export type HostCommand = 'openSettings' | 'openExternal' | 'showLog';
 
@@ -21,6 +23,7 @@ export type ToWebview =
   | { type: 'progress'; id: number; value: unknown }
   | { type: 'notification'; method: string; params: unknown }
   | { type: 'serverState'; state: ServerState; detail?: string }
+  | { type: 'editorResult'; id: number; result?: unknown; error?: string }
   | { type: 'newChat' };
 
 export type ServerState = 'starting' | 'running' | 'restarting' | 'stopped';
