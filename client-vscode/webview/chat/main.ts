@@ -176,6 +176,8 @@ function usageLine(turn: Turn): string {
     if (u.cachedTokens) bits.push(`${formatTokens(u.cachedTokens)} cached`);
     if (u.reasoningTokens) bits.push(`${formatTokens(u.reasoningTokens)} reasoning`);
     bits.push(formatUsd(u.costUsd));
+  } else if (turn.stopped) {
+    bits.push('cost not reported by the server');
   }
   if (turn.meta) bits.push(turn.meta);
   return bits.join(' · ');
@@ -354,7 +356,7 @@ function run(userTurn: Turn): void {
     markdown.dispose();
     streaming = undefined;
     setStreaming(false);
-    await syncWithServer(turn, userTurn.index);
+    await syncWithServer(userTurn, turn);
     renderAll();
     persist();
   });
@@ -365,7 +367,7 @@ function run(userTurn: Turn): void {
  * costs (a stopped reply's too, when the server kept it) and totals. A reply the server did not
  * keep (an error, a stop before anything was stored) stays shown after the stored ones.
  */
-async function syncWithServer(last: Turn, askedAt: number | undefined): Promise<void> {
+async function syncWithServer(asked: Turn, last: Turn): Promise<void> {
   let conversation: Conversation;
   try {
     conversation = (await request('openrouter/conversations/get', { conversationId })).conversation;
@@ -374,10 +376,13 @@ async function syncWithServer(last: Turn, askedAt: number | undefined): Promise<
   }
   const stored = turnsFrom(conversation);
   const lastStored = stored[stored.length - 1];
-  const kept = lastStored?.role === 'assistant' && askedAt !== undefined && (lastStored.index ?? -1) > askedAt;
+  const askedAt = asked.index ?? Number.MAX_SAFE_INTEGER;
+  const kept = lastStored?.role === 'assistant' && (lastStored.index ?? -1) > askedAt;
   if (last.stopped && kept) {
-    lastStored.stopped = true; // the server kept the part that streamed, with its cost
+    lastStored.stopped = true; // the server kept the part that streamed
   } else if (last.stopped || last.error) {
+    // A failed turn is not stored: the message stays shown (Retry sends it again) with its outcome.
+    if (conversation.messages.length <= askedAt) stored.push({ ...asked, index: conversation.messages.length });
     stored.push({ ...last, index: undefined });
   }
   turns = stored;
@@ -581,7 +586,7 @@ function build(): void {
       iconButton('attachSelection', 'Attach selection', 'selection', () => void attach('attachSelection')),
       iconButton('attachFile', 'Attach file', 'file-add', () => void attach('attachFile')),
       h('span', { class: 'spacer' }), stopButton, sendButton));
-  app.replaceChildren(top, totalLine, serverBanner, conversations.element, empty, list, composer);
+  app.replaceChildren(h('h1', { class: 'visually-hidden' }, 'OpenRouter Chat'), top, totalLine, serverBanner, conversations.element, empty, list, composer);
   app.removeAttribute('aria-busy');
   input.value = saved?.draft ?? '';
   sendButton.addEventListener('click', send);
