@@ -62,6 +62,8 @@ export interface StoredMessage extends OutgoingMessage {
   generationId: string | null;
   usage: Usage | null;
   reasoning: string | null;
+  /** "cancelled" for a reply that was stopped (the server keeps what streamed). */
+  finishReason?: string | null;
 }
 
 export interface Conversation extends ConversationSummary { messages: StoredMessage[] }

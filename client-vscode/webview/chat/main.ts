@@ -396,6 +396,7 @@ function turnsFrom(conversation: Conversation): Turn[] {
     out.push(m.role === 'user' ? userTurnFrom(m, index) : {
       role: 'assistant', index, content: textOf(m.content), reasoning: m.reasoning ?? undefined,
       toolCalls: m.toolCalls?.length ? m.toolCalls : undefined, usage: m.usage,
+      stopped: m.finishReason === 'cancelled' || undefined,
       meta: [m.provider, m.model].filter(Boolean).join(' · ') || undefined,
     });
   });
