@@ -244,7 +244,7 @@ async def test_cost_falls_back_to_the_catalogue_prices(monkeypatch: pytest.Monke
     from openrouter_lsp.core.chat import ChatContext, run_chat
     from openrouter_lsp.openrouter.chat_stream import ChatOutcome
 
-    async def no_cost_stream(request: Any, on_delta: Any) -> ChatOutcome:
+    async def no_cost_stream(request: Any, on_delta: Any, *_: Any) -> ChatOutcome:
         on_delta("hi", None)
         return ChatOutcome("hi", "", "stop", "m/x-2024", "Local", None,
                            {"prompt_tokens": 1000, "completion_tokens": 10})

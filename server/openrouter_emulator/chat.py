@@ -179,6 +179,8 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
     if not isinstance(messages, list) or not messages:
         return json_error(400, 'Input required: specify "prompt" or "messages"',
                           {"error_type": "invalid_request"})
+    if (refusal := _unsupported_input(messages, model)) is not None:
+        return refusal
     endpoint = catalogue.pick_endpoint(model_id, body.get("provider"))
     if endpoint is None:
         return json_error(404, "No allowed providers are available for the selected model.",
@@ -228,6 +230,27 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
         usage_with_choice=_usage_with_choice(config.usage_chunk, model_id, seed),
         reasoning_details=config.reasoning_details,
     )
+
+
+def _unsupported_input(messages: list[Any], model: dict[str, Any]) -> JSONResponse | None:
+    """OpenRouter routes images only to endpoints that take them; a model without image input
+    is a 404 naming the capability. (Unsupported parameters such as `tools` are ignored.)"""
+    modalities = (model.get("architecture") or {}).get("input_modalities") or ["text"]
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if not synth.is_image(part):
+                continue
+            url = (part.get("image_url") or {}).get("url") if isinstance(
+                part.get("image_url"), dict) else None
+            if not isinstance(url, str) or not url.startswith(("data:image/", "https://",
+                                                               "http://")):
+                return json_error(400, "Invalid image_url: expected a data URL or an http(s) URL",
+                                  {"error_type": "invalid_request"})
+            if "image" not in modalities:
+                return json_error(404, "No endpoints found that support image input",
+                                  {"error_type": "not_found"})
+    return None
 
 
 def _usage_with_choice(shape: str, model_id: str, seed: int) -> bool:

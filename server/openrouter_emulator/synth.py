@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 MESSAGE_OVERHEAD = 4
+IMAGE_TOKENS = 1600  # one image, whatever its size (about a megapixel on Anthropic)
 CHARS_PER_TOKEN = 4
 ANTHROPIC_MESSAGE_CAP = 1000
 _WORDS = ("the", "code", "reads", "each", "line", "and", "parser", "keeps", "tokens", "in",
@@ -33,17 +34,29 @@ def content_text(content: Any) -> str:
         for part in content:
             if isinstance(part, dict) and part.get("type") == "text":
                 out.append(str(part.get("text", "")))
+            elif is_image(part):
+                continue  # counted as IMAGE_TOKENS, not as the characters of its URL
             elif part is not None:
                 out.append(json.dumps(part, sort_keys=True))
         return "".join(out)
     return "" if content is None else json.dumps(content, sort_keys=True)
 
 
+def is_image(part: Any) -> bool:
+    return isinstance(part, dict) and part.get("type") == "image_url"
+
+
+def image_count(message: Any) -> int:
+    content = message.get("content") if isinstance(message, dict) else None
+    return sum(1 for part in content if is_image(part)) if isinstance(content, list) else 0
+
+
 def message_tokens(message: Any) -> int:
     if not isinstance(message, dict):
         return MESSAGE_OVERHEAD
     extra = json.dumps(message["tool_calls"]) if message.get("tool_calls") else ""
-    return MESSAGE_OVERHEAD + text_tokens(content_text(message.get("content")) + extra)
+    text = text_tokens(content_text(message.get("content")) + extra)
+    return MESSAGE_OVERHEAD + text + IMAGE_TOKENS * image_count(message)
 
 
 def prompt_tokens(messages: list[Any]) -> int:

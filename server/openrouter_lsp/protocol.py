@@ -55,6 +55,17 @@ MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most thr
 MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
 MAX_TITLE_LENGTH = 200  # a conversation's title
 MAX_STORED_MESSAGES = 1_000_000  # `keepMessages`: above any conversation a person keeps
+# One image (a file read by the server, or the bytes of a data URL); providers take 5-20 MB.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+# A data URL of the largest image: base64 (4 characters per 3 bytes) after its header.
+MAX_IMAGE_URL_CHARS = 64 + (MAX_IMAGE_BYTES + 2) // 3 * 4
+MAX_PATH_LENGTH = 4096
+MAX_CONTENT_PARTS = 1000  # parts of one message
+MAX_TOOLS = 512  # tools of one request (OpenAI takes 128; some providers more)
+MAX_TOOL_CALLS = 1000  # tool calls of one assistant message
+MAX_ATTACHMENTS = 100  # attachments of one message
+MAX_DIAGNOSTICS = 10_000  # diagnostics of one attachment
+MAX_POSITION = 2**31 - 1  # LSP's uinteger
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -108,7 +119,7 @@ Quantization = Literal[
     "int4", "int8", "fp4", "mxfp4", "nvfp4", "fp6", "fp8", "mxfp8", "fp16", "bf16", "fp32",
     "unknown",
 ]
-ChatRole = Literal["system", "user", "assistant"]
+ChatRole = Literal["system", "user", "assistant", "tool"]
 ErrorKind = Literal[
     "no_api_key",
     "auth",
@@ -285,9 +296,131 @@ class ModelsEndpointsParams:
 
 
 @attrs.define
+class TextPart:
+    type: Literal["text"]
+    text: str
+
+
+@attrs.define
+class ImageUrl:
+    """`data:image/png;base64,…` (PNG, JPEG, WebP or GIF) or an `https://` address."""
+
+    url: str = limited(max_length=MAX_IMAGE_URL_CHARS)
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+@attrs.define
+class ImageUrlPart:
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+@attrs.define
+class ImageFilePart:
+    """An image file the server reads and sends as a data URL (at most `MAX_IMAGE_BYTES`)."""
+
+    type: Literal["image_file"]
+    path: str = limited(max_length=MAX_PATH_LENGTH)  # absolute
+
+
+# Told apart by `type` (`wire.py`); images only for models whose input modalities include them.
+ContentPart = TextPart | ImageUrlPart | ImageFilePart
+
+
+@attrs.define
+class ToolCallFunction:
+    arguments: str  # a JSON document, as the model wrote it
+    name: str = limited(max_length=MAX_ID_LENGTH)
+
+
+@attrs.define
+class ToolCall:
+    type: Literal["function"]
+    function: ToolCallFunction
+    id: str = limited(max_length=MAX_ID_LENGTH)
+
+
+@attrs.define
+class Position:
+    line: int = limited(minimum=0, maximum=MAX_POSITION)  # zero-based, as in LSP
+    character: int = limited(minimum=0, maximum=MAX_POSITION)
+
+
+@attrs.define
+class Range:
+    start: Position
+    end: Position
+
+
+@attrs.define
+class AttachedDiagnostic:
+    """An LSP Diagnostic as the editor has it (other members are accepted and ignored)."""
+
+    range: Range
+    message: str
+    severity: int | None = limited(None, minimum=1, maximum=4)
+    source: str | None = limited(None, max_length=MAX_ID_LENGTH)
+    code: str | int | None = None
+
+
+AttachmentKind = Literal["document", "range", "diagnostics"]
+
+
+@attrs.define
+class Attachment:
+    """Editor context the server resolves into the message text (a fenced block with the file
+    name and line numbers): a whole document, a range of it, or diagnostics. `document` and
+    `range` read the text the editor synced (didOpen/didChange); `diagnostics` carries the
+    editor's diagnostics itself (the server never receives them otherwise), optionally only
+    those within `range`, and shows them with the lines they point at."""
+
+    kind: AttachmentKind
+    uri: str = limited(max_length=MAX_URL_LENGTH)
+    range: Range | None = None  # required for "range"
+    diagnostics: list[AttachedDiagnostic] | None = limited(None, max_items=MAX_DIAGNOSTICS)
+
+
+@attrs.define
 class ChatMessage:
+    """One message. `content` is null only for an assistant message with `toolCalls`."""
+
     role: ChatRole
-    content: str
+    content: str | list[ContentPart] | None = limited(max_items=MAX_CONTENT_PARTS)
+    tool_calls: list[ToolCall] | None = limited(None, max_items=MAX_TOOL_CALLS)  # assistant
+    tool_call_id: str | None = limited(None, max_length=MAX_ID_LENGTH)  # tool
+    # assistant: the `reasoningDetails` of its ChatResult, sent back unchanged
+    reasoning_details: list[dict[str, object]] | None = None
+    attachments: list[Attachment] | None = limited(None, max_items=MAX_ATTACHMENTS)  # user
+
+
+@attrs.define
+class ToolFunction:
+    name: str = limited(max_length=64)  # letters, digits, `_` and `-`
+    description: str | None = None
+    parameters: dict[str, object] | None = None  # a JSON Schema of type "object"
+    strict: bool | None = None
+
+
+@attrs.define
+class Tool:
+    """A tool the model may call (OpenAI's function format)."""
+
+    type: Literal["function"]
+    function: ToolFunction
+
+
+@attrs.define
+class ToolChoiceFunction:
+    name: str = limited(max_length=64)
+
+
+@attrs.define
+class NamedToolChoice:
+    type: Literal["function"]
+    function: ToolChoiceFunction
+
+
+ToolChoice = Literal["auto", "none", "required"] | NamedToolChoice
 
 
 @attrs.define
@@ -298,6 +431,10 @@ class ChatParams:
     temperature: float | None = limited(None, minimum=0, maximum=2)
     conversation_id: str | None = limited(None, max_length=MAX_ID_LENGTH)
     partial_result_token: str | int | None = limited(None, max_length=MAX_ID_LENGTH)
+    # Only for models whose `supportedParameters` include "tools".
+    tools: list[Tool] | None = limited(None, max_items=MAX_TOOLS)
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
 
 
 @attrs.define
@@ -426,11 +563,29 @@ class AccountInfo:
 
 
 @attrs.define
+class ToolCallFunctionDelta:
+    name: str | None = None
+    arguments: str | None = None  # the next piece of the arguments
+
+
+@attrs.define
+class ToolCallDelta:
+    """A piece of the tool call at `index`: `id`, `type` and `name` come with its first piece."""
+
+    index: int
+    id: str | None = None
+    type: Literal["function"] | None = None
+    function: ToolCallFunctionDelta | None = None
+
+
+@attrs.define
 class ChatProgress:
-    """The value of each `$/progress` notification on a chat's partialResultToken."""
+    """The value of each `$/progress` notification on a chat's partialResultToken (members
+    without news are left out)."""
 
     content: str | None = None
     reasoning: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
 
 
 @attrs.define
@@ -452,6 +607,9 @@ class ChatResult:
     provider: str | None
     generation_id: str | None
     usage: ChatUsage
+    tool_calls: list[ToolCall] = attrs.Factory(list)  # complete; [] when none
+    # Structured reasoning (opaque, signed or encrypted): sent back on the assistant message
+    reasoning_details: list[dict[str, object]] = attrs.Factory(list)
     # The conversation the answer was appended to (the request's `conversationId`), or null
     conversation_id: str | None = None
 

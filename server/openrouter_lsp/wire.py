@@ -135,6 +135,35 @@ def _object_dict(value: object, _: type) -> dict[str, object]:
     return value
 
 
+def _attribute_error(cls: type, name: str, message: str) -> cattrs.ClassValidationError:
+    """An error naming `name` inside a value structured by hand (the path gains `.name`)."""
+    from cattrs.errors import AttributeValidationNote
+
+    error = _FieldTypeError(message)
+    error.__notes__ = [AttributeValidationNote(f"Structuring {cls.__name__}", name, str)]
+    return cattrs.ClassValidationError(f"While structuring {cls.__name__}", [error], cls)
+
+
+def _tagged(value: object, tag: str, kinds: dict[str, type]) -> type:
+    """The class of a `{tag: …}`-discriminated object, or an error naming the tag."""
+    if not isinstance(value, dict):
+        raise _FieldTypeError(f"expected an object, got {describe(value)}")
+    kind = value.get(tag)
+    if kind not in kinds or not isinstance(kind, str):
+        listed = ", ".join(repr(k) for k in kinds)
+        if kind is None:
+            raise _attribute_error(dict, tag, f"is required (one of {listed})")
+        raise _attribute_error(dict, tag, f"must be one of {listed}, got {kind!r:.80}")
+    return kinds[kind]
+
+
+_CONTENT_PARTS: dict[str, type] = {
+    "text": protocol.TextPart,
+    "image_url": protocol.ImageUrlPart,
+    "image_file": protocol.ImageFilePart,
+}
+
+
 def _is_literal(tp: Any) -> bool:
     return get_origin(tp) is Literal
 
@@ -152,6 +181,37 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook_func(lambda t: t == dict[str, object], _object_dict)
     converter.register_structure_hook_func(_is_literal, _literal_hook)
     converter.register_structure_hook_func(lambda t: t == (str | int | None), _progress_token)
+
+    def content_part(value: object, _: type) -> Any:
+        return converter.structure(value, _tagged(value, "type", _CONTENT_PARTS))
+
+    def content(value: object, _: type) -> Any:
+        if value is None or isinstance(value, str):
+            return _strict_str(value, str) if value is not None else None
+        if not isinstance(value, list):
+            raise _FieldTypeError(
+                f"expected a string, an array of content parts or null, got {describe(value)}"
+            )
+        return converter.structure(value, list[protocol.ContentPart])
+
+    def tool_choice(value: object, _: type) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return _literal_hook(value, Literal["auto", "none", "required"])
+        if not isinstance(value, dict):
+            raise _FieldTypeError(
+                f'expected "auto", "none", "required" or a function object, got {describe(value)}'
+            )
+        return converter.structure(value, protocol.NamedToolChoice)
+
+    converter.register_structure_hook_func(lambda t: t == protocol.ContentPart, content_part)
+    converter.register_structure_hook_func(
+        lambda t: t == (str | list[protocol.ContentPart] | None), content
+    )
+    converter.register_structure_hook_func(
+        lambda t: t == (protocol.ToolChoice | None), tool_choice
+    )
 
     def structure_list(list_type: Any) -> Callable[[Any, type], Any]:
         inner = list_structure_factory(list_type, converter)

@@ -8,6 +8,11 @@ export interface ChatResult {
   provider: string | null;
   generationId: string | null;
   usage: ChatUsage;
+  toolCalls: ToolCall[];
+  reasoningDetails: {
+    [k: string]: unknown;
+  }[];
+  conversationId: string | null;
 }
 export interface ChatUsage {
   promptTokens: number | null;
@@ -16,4 +21,13 @@ export interface ChatUsage {
   cacheWriteTokens: number | null;
   reasoningTokens: number | null;
   costUsd: number | null;
+}
+export interface ToolCall {
+  type: 'function';
+  function: ToolCallFunction;
+  id: string;
+}
+export interface ToolCallFunction {
+  arguments: string;
+  name: string;
 }

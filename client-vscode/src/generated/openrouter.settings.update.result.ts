@@ -19,6 +19,7 @@ export interface SettingsUpdateResult {
   effectiveBaseUrl: string;
   providerPin: ProviderPin;
   favoriteModels: string[];
+  chatHistory: boolean;
 }
 /**
  * How OpenRouter picks the provider that serves a request.

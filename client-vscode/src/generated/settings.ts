@@ -25,6 +25,7 @@ export interface Settings {
    * @maxItems 200
    */
   favoriteModels?: string[];
+  chatHistory?: boolean;
 }
 /**
  * How OpenRouter picks the provider that serves a request.

@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import attrs
 
 from ..errors import invalid, upstream_error
-from ..protocol import MAX_STRING_CHARS, ChatParams, ChatResult, ChatUsage, ModelInfo, Settings
+from ..protocol import (
+    MAX_STRING_CHARS,
+    ChatParams,
+    ChatResult,
+    ChatUsage,
+    ModelInfo,
+    Settings,
+    ToolCall,
+    ToolCallFunction,
+)
 from ..settings import base_url_problem
+from .attachments import DocumentLookup, no_documents
+from .chat_content import prepare, text_chars
 from .model_settings import for_model
 
 log = logging.getLogger(__name__)
 
 OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
+# Tool-call increments: [{"index", "id"?, "type"?, "function": {"name"?, "arguments"?}}]
+OnToolCalls = Callable[[list[dict[str, Any]]], None]
 FindModel = Callable[[str], Awaitable[ModelInfo | None]]
 
 
@@ -32,11 +46,12 @@ class ChatContext:
     base_url: str
     model: ModelInfo | None  # the requested model's catalogue entry, when known
     find_model: FindModel  # catalogue lookups (prices of the model that actually served)
+    documents: DocumentLookup = no_documents  # the editor's synced documents (attachments)
 
 
 def check_total_size(params: ChatParams) -> None:
     """Per-field limits are on the wire types; this one spans every message."""
-    total = sum(len(message.content) for message in params.messages)
+    total = text_chars(params)
     if total > MAX_STRING_CHARS:
         raise invalid(
             "messages",
@@ -63,13 +78,25 @@ def _service(settings: Settings, base_url: str) -> str:
     return f"The server at {base_url}"
 
 
-async def run_chat(context: ChatContext, params: ChatParams, on_delta: OnDelta) -> ChatResult:
+def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
+    return None
+
+
+async def run_chat(
+    context: ChatContext,
+    params: ChatParams,
+    on_delta: OnDelta,
+    on_tool_calls: OnToolCalls = _ignore_tool_calls,
+) -> ChatResult:
     # The HTTP side loads with the first chat, not while the editor waits for `initialize`.
     from ..openrouter.chat_stream import ChatRequest, stream_chat
     from ..openrouter.cost import usage_from_stream
     from ..openrouter.request_body import build_body, build_headers, model_id_for
 
     settings = for_model(context.settings, context.model, params)
+    # Attachments and image files resolved, every part checked against the model.
+    params = await prepare(params, context.model, context.documents, settings)
+    check_total_size(params)
     if settings.use_custom_base_url:
         check_base_url(context.base_url)
     request = ChatRequest(
@@ -79,7 +106,7 @@ async def run_chat(context: ChatContext, params: ChatParams, on_delta: OnDelta) 
         base_url=context.base_url,
         service=_service(settings, context.base_url),
     )
-    outcome = await stream_chat(request, on_delta)
+    outcome = await stream_chat(request, on_delta, on_tool_calls)
     usage = usage_from_stream(outcome.usage)
     if usage.cost_usd is None and usage.prompt_tokens is not None:
         usage.cost_usd = await _cost_from_catalogue(
@@ -93,6 +120,17 @@ async def run_chat(context: ChatContext, params: ChatParams, on_delta: OnDelta) 
         provider=outcome.provider,
         generation_id=outcome.generation_id,
         usage=usage,
+        tool_calls=[
+            ToolCall(
+                id=call["id"],
+                type="function",
+                function=ToolCallFunction(
+                    name=call["function"]["name"], arguments=call["function"]["arguments"]
+                ),
+            )
+            for call in outcome.tool_calls
+        ],
+        reasoning_details=outcome.reasoning_details,
     )
 
 

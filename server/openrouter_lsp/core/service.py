@@ -36,6 +36,7 @@ from ..secrets import KeyStore
 from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
+from .attachments import DocumentLookup, no_documents
 from .model_ids import check_syntax, unknown_model
 from .model_settings import effort_problem, max_output_problem
 from .pins import named_for_pin, pin_status
@@ -53,6 +54,10 @@ def _ignore_delta(_content: str | None, _reasoning: str | None) -> None:
 
 
 def _ignore_sign_in(_result: SignInResult) -> None:
+    return None
+
+
+def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
     return None
 
 
@@ -75,6 +80,8 @@ class Core:
         self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
         self._conversations: Conversations | None = None
+        # The editor's synced documents, for chat attachments (the LSP adapter sets it).
+        self.documents: DocumentLookup = no_documents
 
     # --- state, opened on first use (not while the editor waits for `initialize`) ---
 
@@ -433,7 +440,10 @@ class Core:
     # --- chat ---
 
     async def chat(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta | None = None,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         """A chat; with `conversationId` the server holds the history: `messages` are this
         turn's new ones, sent after the stored ones and appended with the answer (see
@@ -441,11 +451,16 @@ class Core:
         self.sync_with_disk()
         chat_flow.check_total_size(params)
         if params.conversation_id is not None:
-            return await self._chat_in_conversation(params, on_delta or _ignore_delta)
-        return await self._chat(params, on_delta)
+            return await self._chat_in_conversation(
+                params, on_delta or _ignore_delta, on_tool_calls
+            )
+        return await self._chat(params, on_delta, on_tool_calls)
 
     async def _chat_in_conversation(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         """Stored messages + new ones upstream. After an answer the new messages and the answer
         are appended; a failed chat appends nothing (the client sends the same messages again);
@@ -469,7 +484,7 @@ class Core:
         new = [stored(message) for message in params.messages]
         sent = attrs.evolve(params, messages=[*history, *params.messages])
         try:
-            result = await self._chat(sent, collect)
+            result = await self._chat(sent, collect, on_tool_calls)
         except asyncio.CancelledError:
             if content:
                 partial = stored(
@@ -485,7 +500,10 @@ class Core:
         return attrs.evolve(result, conversation_id=conversation_id)
 
     async def _chat(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+        self,
+        params: ChatParams,
+        on_delta: chat_flow.OnDelta | None = None,
+        on_tool_calls: chat_flow.OnToolCalls | None = None,
     ) -> ChatResult:
         settings = self.settings.current
         api_key = self.api_key()
@@ -521,9 +539,12 @@ class Core:
             base_url=base_url,
             model=model,
             find_model=lambda model_id: self.find_model(model_id, base_url),
+            documents=self.documents,
         )
         try:
-            return await chat_flow.run_chat(context, params, on_delta or _ignore_delta)
+            return await chat_flow.run_chat(
+                context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls
+            )
         except UpstreamError as exc:
             if pin is None:
                 raise

@@ -3,7 +3,11 @@
 Increments go to the client as `$/progress` on the request's `partialResultToken`, coalesced by
 time: the first at once, then at most one notification every `FLUSH_INTERVAL_S` (a fast stream
 delivers one SSE event per HTTP read, thousands a second; one notification each would cost more
-than the relay itself). Everything buffered is sent before the result or the error.
+than the relay itself). Everything buffered is sent before the result or the error. Tool-call
+increments join the same buffer (`{"toolCalls": [...]}`, pieces of one call merged), off the path
+of plain text.
+
+Attachments quote the documents the editor synced: the core reads them from pygls' workspace.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from .. import protocol
+from ..core.attachments import SyncedDocument
 from ..protocol import ChatParams, ChatResult
 
 if TYPE_CHECKING:
@@ -29,11 +34,12 @@ PROGRESS = "$/progress"
 class ProgressRelay:
     """Buffers increments and sends them as `$/progress` values, coalesced by time."""
 
-    def __init__(self, send: Callable[[dict[str, str]], None]) -> None:
+    def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
         self._send = send
         self._loop = asyncio.get_running_loop()
         self._content: list[str] = []
         self._reasoning: list[str] = []
+        self._tool_calls: list[dict[str, Any]] = []
         self._size = 0
         self._last = -math.inf
         self._timer: asyncio.TimerHandle | None = None
@@ -51,19 +57,42 @@ class ProgressRelay:
         elif self._timer is None:
             self._timer = self._loop.call_at(self._last + FLUSH_INTERVAL_S, self.flush)
 
+    def tool_calls(self, increments: list[dict[str, Any]]) -> None:
+        """Tool-call increments (`stream_parts.ToolCalls.add`), coalesced like text."""
+        for increment in increments:
+            self._merge(increment)
+            function = increment.get("function")
+            self._size += 1 + (len(function.get("arguments", "")) if function else 0)
+        self(None, None)
+
+    def _merge(self, increment: dict[str, Any]) -> None:
+        """A piece of the call the last buffered increment is about joins it."""
+        last = self._tool_calls[-1] if self._tool_calls else None
+        if last is None or last["index"] != increment["index"] or "id" in increment:
+            self._tool_calls.append({**increment, "function": dict(increment.get("function", {}))})
+            return
+        for key, value in increment.get("function", {}).items():
+            last["function"][key] = last["function"].get(key, "") + value
+
     def flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if not self._size:
             return
-        value: dict[str, str] = {}
+        value: dict[str, Any] = {}
         if self._content:
             value["content"] = "".join(self._content)
             self._content = []
         if self._reasoning:
             value["reasoning"] = "".join(self._reasoning)
             self._reasoning = []
+        if self._tool_calls:
+            value["toolCalls"] = [
+                call if call["function"] else {k: v for k, v in call.items() if k != "function"}
+                for call in self._tool_calls
+            ]
+            self._tool_calls = []
         self._size = 0
         self._send(value)
         self._last = self._loop.time()
@@ -78,6 +107,14 @@ class ProgressRelay:
 def register(server: OpenRouterLanguageServer) -> None:
     core = server.ctx.core
 
+    def synced_document(uri: str) -> SyncedDocument | None:
+        document = server.workspace.text_documents.get(uri)
+        if document is None:
+            return None
+        return SyncedDocument(text=document.source, language_id=document.language_id)
+
+    core.documents = synced_document
+
     @server.custom_method(protocol.CHAT, ChatParams)
     async def chat(params: ChatParams) -> ChatResult:
         token = params.partial_result_token
@@ -90,7 +127,7 @@ def register(server: OpenRouterLanguageServer) -> None:
 
         relay = ProgressRelay(send)
         try:
-            result = await core.chat(params, relay)
+            result = await core.chat(params, relay, relay.tool_calls)
         except asyncio.CancelledError:
             relay.close()  # nothing may follow the cancelled answer
             raise

@@ -45,11 +45,17 @@ from .limits import (
 )
 from .numbers import UPSTREAM_JSON, loads
 from .sse import DONE, MalformedStream, SSEDecoder
+from .stream_parts import ToolCalls, detail_size, merge_details, whole_tool_calls
 
 if TYPE_CHECKING:
     import httpx
 
 OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
+OnToolCalls = Callable[[list[dict[str, Any]]], None]  # tool-call increments (stream_parts.py)
+
+
+def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
+    return None
 
 RETRY_STATUSES = frozenset({429, 502, 503})
 # `raw_decode` on text skips json.loads' encoding detection: a third of the per-chunk cost.
@@ -96,6 +102,8 @@ class ChatOutcome:
     provider: str | None
     generation_id: str | None
     usage: dict[str, Any] | None  # the stream's raw `usage` object
+    tool_calls: list[dict[str, Any]] = attrs.Factory(list)  # OpenAI's shape, complete
+    reasoning_details: list[dict[str, Any]] = attrs.Factory(list)  # joined into blocks
 
 
 class _Retry(Exception):
@@ -107,9 +115,14 @@ class _Retry(Exception):
 class _Stream:
     """The state of one attempt: what has arrived so far."""
 
-    def __init__(self, request: ChatRequest, on_delta: OnDelta, max_chars: int) -> None:
+    def __init__(
+        self, request: ChatRequest, on_delta: OnDelta, max_chars: int, on_tool_calls: OnToolCalls
+    ) -> None:
         self.request = request
         self.on_delta = on_delta
+        self.on_tool_calls = on_tool_calls
+        self.tool_calls = ToolCalls()
+        self.details: list[dict[str, Any]] = []
         self.content: list[str] = []
         self.reasoning: list[str] = []
         self.chars_left = max_chars  # of content and reasoning together
@@ -133,6 +146,8 @@ class _Stream:
             provider=self.provider,
             generation_id=self.generation_id,
             usage=self.usage,
+            tool_calls=self.tool_calls.complete() if self.tool_calls else [],
+            reasoning_details=merge_details(self.details),
         )
 
     def fail(self, message: str, kind: ErrorKind = "stream_error", **extra: Any) -> UpstreamError:
@@ -195,6 +210,16 @@ class _Stream:
                     if reasoning:
                         self.reasoning.append(reasoning)
                     self.on_delta(content or None, reasoning or None)
+                # Structured parts: absent, null or [] in plain text chunks.
+                calls = delta.get("tool_calls")
+                if calls:
+                    self._tool_calls(calls)
+                details = delta.get("reasoning_details")
+                if details:
+                    self.chars_left -= detail_size(details)
+                    if self.chars_left < 0:
+                        raise self.too_long()
+                    self.details.extend(details)
             finish = choice.get("finish_reason")
             if finish:
                 self.finish_reason = _text_or_none(finish)
@@ -207,6 +232,13 @@ class _Stream:
             self.generation_id = self.generation_id or _text_or_none(chunk.get("id"))
             self.model = _text_or_none(chunk.get("model"))
             self.provider = _text_or_none(chunk.get("provider"))
+
+    def _tool_calls(self, calls: list[Any]) -> None:
+        increments, size = self.tool_calls.add(calls)
+        self.chars_left -= size
+        if self.chars_left < 0:
+            raise self.too_long()
+        self.on_tool_calls(increments)
 
     def too_long(self) -> UpstreamError:
         limit = MAX_ANSWER_CHARS.count()
@@ -231,21 +263,24 @@ class _Stream:
 class _Chat:
     """One chat across its attempts: the attempt in progress is what a deadline cuts short."""
 
-    def __init__(self, request: ChatRequest, on_delta: OnDelta) -> None:
+    def __init__(self, request: ChatRequest, on_delta: OnDelta, on_tool_calls: OnToolCalls) -> None:
         self.request = request
         self.on_delta = on_delta
+        self.on_tool_calls = on_tool_calls
         self.max_chars = MAX_ANSWER_CHARS.count()
-        self.stream = _Stream(request, on_delta, self.max_chars)
+        self.stream = self.next_attempt()
 
     def next_attempt(self) -> _Stream:
-        self.stream = _Stream(self.request, self.on_delta, self.max_chars)
+        self.stream = _Stream(self.request, self.on_delta, self.max_chars, self.on_tool_calls)
         return self.stream
 
 
-async def stream_chat(request: ChatRequest, on_delta: OnDelta) -> ChatOutcome:
+async def stream_chat(
+    request: ChatRequest, on_delta: OnDelta, on_tool_calls: OnToolCalls = _ignore_tool_calls
+) -> ChatOutcome:
     """Stream one chat within the chat deadline; raises UpstreamError (with `partialContent`)
     on failure."""
-    chat = _Chat(request, on_delta)
+    chat = _Chat(request, on_delta, on_tool_calls)
     deadline = CHAT_DEADLINE.value()
     try:
         return await asyncio.wait_for(_attempts(chat), deadline)
@@ -406,6 +441,9 @@ def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
         message = choice.get("message") or {}
         content = message.get("content") or ""
         reasoning = message.get("reasoning") or message.get("reasoning_content") or ""
+        tool_calls = whole_tool_calls(message.get("tool_calls"))
+        details = message.get("reasoning_details")
+        details = [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         raise stream.fail(
             f"{stream.request.service} answered with something that is neither a stream nor a "
@@ -417,6 +455,8 @@ def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
         raise stream.too_long()
     if content or reasoning:
         stream.on_delta(content or None, reasoning or None)
+    if tool_calls:
+        stream.on_tool_calls([{"index": i, **call} for i, call in enumerate(tool_calls)])
     usage = payload.get("usage")
     return ChatOutcome(
         content=content,
@@ -426,4 +466,6 @@ def _from_json(stream: _Stream, body: bytes, headers: Any) -> ChatOutcome:
         provider=_text_or_none(payload.get("provider")),
         generation_id=_text_or_none(payload.get("id")),
         usage=usage if isinstance(usage, dict) else None,
+        tool_calls=tool_calls,
+        reasoning_details=details,
     )

@@ -15,7 +15,16 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from ..protocol import ChatMessage, ChatParams, ModelInfo, Settings
+from ..protocol import (
+    ChatMessage,
+    ChatParams,
+    ContentPart,
+    ImageUrlPart,
+    ModelInfo,
+    Settings,
+    TextPart,
+    ToolChoice,
+)
 from .client import request_headers
 
 # Anthropic accepts at most four cache breakpoints per request.
@@ -57,17 +66,74 @@ def cache_breakpoints(messages: list[ChatMessage]) -> set[int]:
     return set(chosen[:MAX_CACHE_BREAKPOINTS])
 
 
-def _messages(params: ChatParams, breakpoints: set[int]) -> list[dict[str, Any]]:
+def _messages(
+    params: ChatParams, breakpoints: set[int], openrouter: bool
+) -> list[dict[str, Any]]:
+    """Upstream messages (snake_case); content already prepared (`core/chat_content.py`): no
+    attachments and no image files are left."""
     out: list[dict[str, Any]] = []
     for index, message in enumerate(params.messages):
-        if index in breakpoints:
-            content: Any = [
-                {"type": "text", "text": message.content, "cache_control": dict(_EPHEMERAL)}
-            ]
+        content = message.content
+        if isinstance(content, list):
+            upstream: Any = [_part(part) for part in content]
+            if index in breakpoints:
+                texts = [p for p in upstream if p["type"] == "text" and p["text"]]
+                if texts:
+                    texts[-1]["cache_control"] = dict(_EPHEMERAL)
+        elif index in breakpoints:
+            upstream = [{"type": "text", "text": content, "cache_control": dict(_EPHEMERAL)}]
         else:
-            content = message.content
-        out.append({"role": message.role, "content": content})
+            upstream = content
+        item: dict[str, Any] = {"role": message.role, "content": upstream}
+        if message.tool_calls:
+            item["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": call.type,
+                    "function": {"name": call.function.name, "arguments": call.function.arguments},
+                }
+                for call in message.tool_calls
+            ]
+        if message.tool_call_id is not None:
+            item["tool_call_id"] = message.tool_call_id
+        # OpenRouter wants them back unchanged to continue the reasoning (signed or encrypted);
+        # other servers do not know the member.
+        if message.reasoning_details and openrouter:
+            item["reasoning_details"] = message.reasoning_details
+        out.append(item)
     return out
+
+
+def _part(part: ContentPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImageUrlPart):
+        image: dict[str, Any] = {"url": part.image_url.url}
+        if part.image_url.detail is not None:
+            image["detail"] = part.image_url.detail
+        return {"type": "image_url", "image_url": image}
+    raise TypeError("image files are read before the body is built")
+
+
+def _tools(params: ChatParams) -> list[dict[str, Any]]:
+    tools: list[dict[str, Any]] = []
+    for tool in params.tools or []:
+        function = tool.function
+        spec: dict[str, Any] = {"name": function.name}
+        if function.description is not None:
+            spec["description"] = function.description
+        if function.parameters is not None:
+            spec["parameters"] = function.parameters
+        if function.strict is not None:
+            spec["strict"] = function.strict
+        tools.append({"type": "function", "function": spec})
+    return tools
+
+
+def _tool_choice(choice: ToolChoice) -> Any:
+    if isinstance(choice, str):
+        return choice
+    return {"type": "function", "function": {"name": choice.function.name}}
 
 
 def _provider_preferences(settings: Settings) -> dict[str, Any]:
@@ -142,9 +208,15 @@ def build_body(
     model_id = model_id_for(settings, params)
     body: dict[str, Any] = {
         "model": model_with_variant(settings, model_id) if openrouter else model_id,
-        "messages": _messages(params, breakpoints),
+        "messages": _messages(params, breakpoints, openrouter),
         "stream": True,
     }
+    if params.tools is not None:
+        body["tools"] = _tools(params)
+    if params.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(params.tool_choice)
+    if params.parallel_tool_calls is not None:
+        body["parallel_tool_calls"] = params.parallel_tool_calls
     if params.max_tokens is not None:
         body["max_tokens"] = params.max_tokens
     elif openrouter and settings.max_output_tokens is not None:
