@@ -26,6 +26,8 @@ let web: Awaited<ReturnType<typeof serveWebviews>>;
 let browser: Browser;
 let view: OpenedWebview;
 let page: Page;
+/** The documents the editor has open, as the language client syncs them (again after a restart). */
+const openDocuments: Array<{ uri: string; languageId: string; version: number; text: string }> = [];
 
 /** The editor the view talks to: what it was asked to do, and the attachment it offers. */
 const editor = {
@@ -237,9 +239,8 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     writeFileSync(file, text);
     const uri = pathToFileURL(file).toString();
     // What vscode-languageclient sends for an open editor (documentSelector: file and untitled).
-    await server.connection.sendNotification('textDocument/didOpen', {
-      textDocument: { uri, languageId: 'python', version: 1, text },
-    });
+    openDocuments.push({ uri, languageId: 'python', version: 1, text });
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: openDocuments.at(-1) });
     editor.selection = {
       attachment: { kind: 'range', uri, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 30 } } },
       label: 'greet.py:1-2',
@@ -335,6 +336,8 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     const before = (await server.request('openrouter/conversations/get', { conversationId: id })).conversation;
     await server.stop();
     server = await startServer('chat-server-restarted', {}, {}, { home });
+    // vscode-languageclient opens the editor's documents again in a new server.
+    for (const textDocument of openDocuments) await server.connection.sendNotification('textDocument/didOpen', { textDocument });
     await page.locator('#newChat').click();
     await page.locator('#showConversations').click();
     await page.locator(`#conversations .conversation[data-id="${id}"] .conversation-open`, { hasText: 'Haiku session' }).click();
@@ -370,6 +373,7 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     assert.match(await error.locator('.retry-note').innerText(), /retry in \d+ s/);
     await screenshot(page, '13-chat-rate-limit', false);
     await error.locator('#errorRetry').click();
+    await error.waitFor({ state: 'detached', timeout: TIMEOUT });
     await replyDone();
     assert.equal(await page.locator('.message.user', { hasText: 'Hello?' }).count(), 1);
   });
