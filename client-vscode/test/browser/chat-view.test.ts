@@ -360,9 +360,29 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await screenshot(page, '17-chat-light', false);
     await page.goto(`${web.origin}/chat.html`);
     await page.locator('.message.assistant .usage').last().waitFor({ timeout: TIMEOUT });
-    await page.setViewportSize({ width: 440, height: 700 });
-    await page.locator('.message.assistant').last().scrollIntoViewIfNeeded();
+  });
+
+  test('the README screenshot: a Markdown answer with a code block, its cost and the total', async () => {
+    await page.locator('#newChat').click();
+    await emulatorControl('config', { replyText: [
+      'Iterate over the file object: it yields **one line at a time**, so large files never sit in memory.',
+      '',
+      '```python',
+      'with open("server.log", encoding="utf-8") as log:',
+      '    for number, line in enumerate(log, start=1):',
+      '        if "ERROR" in line:',
+      '            print(number, line.rstrip())',
+      '```',
+      '',
+      '- `encoding` avoids the platform default;',
+      '- `with` closes the file even when an exception is raised.',
+    ].join('\n') });
+    await send('How do I read a large log file line by line in Python?');
+    await replyDone();
+    await emulatorControl('config', { replyText: null });
+    await page.setViewportSize({ width: 440, height: 640 });
     await page.screenshot({ path: join(REPO, 'docs', 'img', 'vscode-chat.png') });
+    await page.setViewportSize({ width: 440, height: 820 });
   });
 
   test('rate limit: the error says when to retry, and Retry works', async () => {
