@@ -3,7 +3,6 @@
  * src/generated/ (made from schemas/ by `npm run gen-types`), so nothing is written twice.
  */
 import type * as G from './generated/index';
-import type { ConversationMethods, OutgoingMessage } from './shared/contract';
 
 /**
  * Results always carry every field; the schemas mark fields with a default as optional
@@ -25,14 +24,13 @@ export type ModelsList = Complete<G.ModelsListResult>;
 export type ModelInfo = ModelsList['models'][number];
 export type Endpoints = Complete<G.ModelsEndpointsResult>;
 export type ProviderEndpoint = Endpoints['providers'][number];
-/** Chat params with this round's message shapes (content parts, attachments, tool results). */
-export type ChatParams = Omit<G.ChatParams, 'messages'> & { messages: [OutgoingMessage, ...OutgoingMessage[]] };
+export type ChatParams = G.ChatParams;
 export type ChatMessage = ChatParams['messages'][number];
 export type ChatProgress = G.ChatProgress;
 export type ChatResult = Complete<G.ChatResult>;
 
 /** Every custom method the client may call, with its params and result. */
-export interface Methods extends ConversationMethods {
+export interface Methods {
   'openrouter/settings/get': { params: G.SettingsGetParams; result: SettingsView };
   'openrouter/settings/update': { params: G.SettingsUpdateParams; result: SettingsView };
   'openrouter/apiKey/set': { params: G.ApiKeySetParams; result: ApiKeyStatus };
@@ -41,6 +39,12 @@ export interface Methods extends ConversationMethods {
   'openrouter/models/list': { params: G.ModelsListParams; result: ModelsList };
   'openrouter/models/endpoints': { params: G.ModelsEndpointsParams; result: Endpoints };
   'openrouter/chat': { params: ChatParams; result: ChatResult };
+  'openrouter/conversations/list': { params: G.ConversationsListParams; result: Complete<G.ConversationsListResult> };
+  'openrouter/conversations/get': { params: G.ConversationsGetParams; result: Complete<G.ConversationsGetResult> };
+  'openrouter/conversations/rename': { params: G.ConversationsRenameParams; result: Complete<G.ConversationsRenameResult> };
+  'openrouter/conversations/delete': { params: G.ConversationsDeleteParams; result: Complete<G.ConversationsDeleteResult> };
+  'openrouter/conversations/truncate': { params: G.ConversationsTruncateParams; result: Complete<G.ConversationsTruncateResult> };
+  'openrouter/conversations/export': { params: G.ConversationsExportParams; result: Complete<G.ConversationsExportResult> };
 }
 export type Method = keyof Methods;
 export const METHODS: readonly Method[] = [
