@@ -29,6 +29,12 @@ COMMANDS = {
     "openrouter.signIn",
     "openrouter.explainSelection",
     "openrouter.rewriteSelection",
+    "openrouter.listConversations",
+    "openrouter.getConversation",
+    "openrouter.renameConversation",
+    "openrouter.deleteConversation",
+    "openrouter.truncateConversation",
+    "openrouter.exportConversation",
 }
 
 
