@@ -100,9 +100,11 @@ async def test_rate_limit_reset_in_epoch_milliseconds(lsp: LspSession, emulator:
 
 async def test_context_length(lsp: LspSession) -> None:
     await update_settings(lsp, middleOutTransform=False)
-    long = [user("word " * 9000)]
+    # The prompt fits (the server's estimate lets it go); with the reply's room it does not.
+    long = [user("word " * 6000)]
     data = upstream_data(
-        await chat_error(lsp, messages=long, modelId="meta-llama/llama-3-8b-instruct")
+        await chat_error(lsp, messages=long, modelId="meta-llama/llama-3-8b-instruct",
+                         maxTokens=1000)
     )
     assert data["kind"] == "context_length"
     assert "8192" in data["message"]

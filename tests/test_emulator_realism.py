@@ -184,6 +184,26 @@ def test_tool_calls_switch_off(client: httpx.Client, emulator: EmulatorHandle) -
     assert "tool_calls" not in result["choices"][0]["message"]
 
 
+# -- images -------------------------------------------------------------------------------------
+
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 4000}}
+
+
+def test_images_count_as_image_tokens(client: httpx.Client) -> None:
+    message = {"role": "user", "content": [{"type": "text", "text": "what is it"}, IMAGE]}
+    result = client.post("/chat/completions", json=chat_body(messages=[message]),
+                         headers=AUTH).json()
+    assert result["usage"]["prompt_tokens"] == 4 + 3 + 1600  # overhead, 10 characters, image
+
+
+def test_a_model_without_image_input_refuses_images(client: httpx.Client) -> None:
+    body = chat_body(model="meta-llama/llama-3-8b-instruct",
+                     messages=[{"role": "user", "content": [IMAGE]}])
+    response = client.post("/chat/completions", json=body, headers=AUTH)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "No endpoints found that support image input"
+
+
 # -- errors -------------------------------------------------------------------------------------
 
 def test_mid_stream_error_code_as_documented(client: httpx.Client,

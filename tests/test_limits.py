@@ -84,6 +84,7 @@ ITEMS: dict[str, Any] = {
     "fallbackModels": lambda n: f"vendor/model-{n}",
     "routing.ignore": lambda n: f"provider-{n}",
     "favoriteModels": lambda n: f"vendor/favorite-{n}",
+    "tools": lambda n: {"type": "function", "function": {"name": f"tool_{n}"}},
 }
 
 

@@ -3,7 +3,8 @@
 Each setting's mapping is asserted in `tests/test_chat.py`. For `openai-compatible` servers the
 body is plain OpenAI chat completions: none of the OpenRouter-only fields (`provider`,
 `transforms`, `plugins`, `usage`, `session_id`, `cache_control`, `reasoning`, `models`, a model
-variant, the settings' `max_tokens`), which such servers may reject.
+variant, the settings' `max_tokens`, `reasoning_details`), which such servers may reject. Tools,
+images and tool messages are OpenAI's own and go to both.
 
 The settings that depend on the model (`reasoningEffort`, `maxOutputTokens`) arrive here already
 fitted to it (`core/model_settings.py`).
