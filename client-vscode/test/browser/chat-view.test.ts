@@ -331,6 +331,34 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await page.locator('#showConversations').click();
   });
 
+  test('a conversation with a tool call shows the call: name and arguments', async () => {
+    // An agent (another client of the same server) asked with a tool; the view opens its conversation.
+    const agentConversation = 'agent-conversation-with-a-tool-call';
+    const previous = await currentConversationId();
+    const result = await server.request('openrouter/chat', {
+      conversationId: agentConversation,
+      messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+      tools: [{ type: 'function', function: {
+        name: 'get_weather', description: 'The weather in a city',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      } }],
+    });
+    assert.equal(result.toolCalls[0]!.function.name, 'get_weather');
+    await page.locator('#showConversations').click();
+    await page.locator(`#conversations .conversation[data-id="${agentConversation}"] .conversation-open`).click();
+    const call = page.locator('.message.assistant .tool-call');
+    await call.waitFor();
+    assert.match(await call.locator('.tool-name').innerText(), /get_weather/);
+    assert.deepEqual(JSON.parse(await call.locator('.tool-arguments').innerText()), JSON.parse(result.toolCalls[0]!.function.arguments));
+    await page.locator('#showConversations').click();
+    await page.locator(`#conversations .conversation[data-id="${agentConversation}"] .conversation-delete`).click();
+    await page.locator(`#conversations .conversation[data-id="${agentConversation}"] .conversation-delete-confirm`).click();
+    await page.locator('#emptyState').waitFor({ state: 'visible' }); // deleting the open one starts a new chat
+    await page.locator('#showConversations').click();
+    await page.locator(`#conversations .conversation[data-id="${previous}"] .conversation-open`).click();
+    await page.locator('.message.user', { hasText: 'haiku about language servers' }).waitFor();
+  });
+
   test('history survives a server restart', async () => {
     const id = await currentConversationId();
     const before = (await server.request('openrouter/conversations/get', { conversationId: id })).conversation;
