@@ -232,6 +232,21 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await emulatorControl('config', { tokensPerSecond: 2000 });
   });
 
+  test('a reasoning model\'s reasoning is shown in a collapsed block', async () => {
+    await server.request('openrouter/settings/update', { patch: { modelId: 'openai/gpt-5.4-mini', reasoningEffort: 'low' } });
+    await page.locator('#chatModelId', { hasText: 'openai/gpt-5.4-mini' }).waitFor({ timeout: TIMEOUT });
+    await send('Think first, then answer.');
+    await replyDone();
+    const reasoning = lastReply().locator('details.reasoning');
+    assert.equal(await reasoning.getAttribute('open'), null);
+    assert.equal(await reasoning.locator('.text').isVisible(), false);
+    await reasoning.locator('summary').click();
+    assert.match(await reasoning.locator('.text').innerText(), /Synthetic reasoning/);
+    assert.doesNotMatch(await lastReply().locator('.content').innerText(), /Synthetic reasoning/);
+    await server.request('openrouter/settings/update', { patch: { modelId: 'openai/gpt-4o', reasoningEffort: 'default' } });
+    await page.locator('#chatModelId', { hasText: 'openai/gpt-4o' }).waitFor({ timeout: TIMEOUT });
+  });
+
   test('an attached selection reaches the model, read by the server from the synced document', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'chat-attach-'));
     const file = join(folder, 'greet.py');
