@@ -198,6 +198,35 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     assert.equal(await page.locator('.message.user', { hasText: 'Show me some Markdown.' }).count(), 0);
   });
 
+  test('a long reply is rendered while it streams, at most once per 100 ms', async () => {
+    const paragraph = 'A paragraph with **bold** words and `code`, long enough to matter. ';
+    const reply = Array.from({ length: 60 }, (_, i) => `${i + 1}. ${paragraph.repeat(2)}`).join('\n');
+    await emulatorControl('config', { replyText: reply, tokensPerSecond: 1500, chunkTokens: 1 });
+    const started = Date.now();
+    await send('Write a long numbered list.');
+    // Sample the streaming reply: rendered as Markdown part-way, and how many renders so far.
+    let partWay = false;
+    let renders = 0;
+    while (await page.locator('#stop').isVisible()) {
+      const sample = await page.evaluate(() => {
+        const replies = document.querySelectorAll('.message.assistant .content');
+        const content = replies[replies.length - 1] as HTMLElement | undefined;
+        return { items: content?.querySelectorAll('li').length ?? 0, renders: Number(content?.dataset.renders ?? 0) };
+      });
+      if (sample.items > 0 && sample.items < 60) partWay = true;
+      renders = Math.max(renders, sample.renders);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const elapsed = Date.now() - started;
+    await replyDone();
+    await emulatorControl('config', { replyText: null, tokensPerSecond: 2000, chunkTokens: 1 });
+    assert.ok(partWay, 'the list was rendered while it streamed');
+    assert.ok(renders >= 2, `rendered ${renders} times while streaming`);
+    // ~2,000 tokens arrive in hundreds of increments; the renders follow the clock instead.
+    assert.ok(renders <= elapsed / 100 + 2, `${renders} renders in ${elapsed} ms`);
+    assert.equal(await lastReply().locator('.content li').count(), 60);
+  });
+
   test('Stop cancels the request and closes the upstream stream', async () => {
     await emulatorControl('requests', undefined, 'DELETE');
     await emulatorControl('config', { tokensPerSecond: 3 });

@@ -89,6 +89,8 @@ export class StreamingMarkdown {
     if (!target) return;
     this.renders++;
     renderMarkdown(target, this.text, this.actions);
+    // How many renders this reply took so far: the test checks it stays bounded by time.
+    target.dataset.renders = String(this.renders);
   }
 
   dispose(): void {
