@@ -489,6 +489,11 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await error.locator('#errorOpenSettings').click();
     assert.deepEqual(view.commands.at(-1), { command: 'openSettings', arg: undefined });
     await screenshot(page, '14-chat-no-key', false);
+    // An error on screen stays readable in both themes.
+    assert.deepEqual(await axeViolations(view), []);
+    await page.goto(`${web.origin}/chat.html?theme=light`);
+    await lastReply().locator('.chat-error').waitFor();
+    assert.deepEqual(await axeViolations(view), []);
   });
 
   test('the page raised no console errors and no CSP violations', () => {
