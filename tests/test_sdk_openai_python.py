@@ -85,6 +85,16 @@ def test_tool_calls_stream_and_accumulate(client: openai.OpenAI) -> None:
     assert final.choices[0].finish_reason == "tool_calls"
 
 
+def test_images_go_to_image_models_only(client: openai.OpenAI) -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 400}}
+    message: Any = {"role": "user", "content": [{"type": "text", "text": "what is it"}, image]}
+    answer = client.chat.completions.create(model=GPT, messages=[message], max_tokens=4)
+    assert answer.usage is not None and answer.usage.prompt_tokens == 4 + 3 + 1600
+    with pytest.raises(openai.NotFoundError, match="support image input"):
+        client.chat.completions.create(model="meta-llama/llama-3-8b-instruct",
+                                       messages=[message], max_tokens=4)
+
+
 ERRORS: dict[int, type[openai.APIStatusError]] = {
     400: openai.BadRequestError, 401: openai.AuthenticationError,
     402: openai.APIStatusError, 403: openai.PermissionDeniedError, 404: openai.NotFoundError,
