@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { EditorActions } from './bridge';
 import type { AttachmentChip } from './shared/contract';
 
+const SYNCED_SCHEMES = ['file', 'untitled'];
+
 /** The last text editor that had focus: the chat view takes focus when its buttons are clicked. */
 function activeEditor(): vscode.TextEditor | undefined {
   return vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
@@ -20,6 +22,12 @@ function attach(wholeDocument: boolean): AttachmentChip | null {
   const editor = activeEditor();
   if (!editor) {
     void vscode.window.showInformationMessage('Open a file in an editor to attach it to the chat.');
+    return null;
+  }
+  // The language client syncs `file` and `untitled` documents only (documentSelector in
+  // server.ts): the server could not read any other.
+  if (!SYNCED_SCHEMES.includes(editor.document.uri.scheme)) {
+    void vscode.window.showInformationMessage(`Only files and untitled documents can be attached (this editor shows a ${editor.document.uri.scheme} document).`);
     return null;
   }
   const uri = editor.document.uri.toString();
