@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -453,7 +453,8 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await replyDone();
     await emulatorControl('config', { replyText: null });
     await page.setViewportSize({ width: 440, height: 640 });
-    await page.screenshot({ path: join(REPO, 'docs', 'img', 'vscode-chat.png') });
+    const shot = await screenshot(page, '18-chat-readme', false);
+    if (process.env.OPENROUTER_LSP_UPDATE_DOCS_IMG) copyFileSync(shot, join(REPO, 'docs', 'img', 'vscode-chat.png'));
     await page.setViewportSize({ width: 440, height: 820 });
   });
 
