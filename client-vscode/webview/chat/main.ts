@@ -58,7 +58,7 @@ function newId(): string {
 }
 
 const codeActions: CodeBlockActions = {
-  copy: (code) => { void editorAction('copy', code).then(() => notice('Copied.')).catch((e: unknown) => notice(describe(e))); },
+  copy: (code) => { void editorAction('copy', code).then(() => notice('Copied.', 3000)).catch((e: unknown) => notice(describe(e))); },
   insert: (code) => { void editorAction('insertAtCursor', code).catch((e: unknown) => notice(describe(e))); },
 };
 
@@ -84,8 +84,13 @@ function persist(): void {
   setState<Saved>({ turns, conversationId, draft: input.value ?? '', summary });
 }
 
-function notice(text: string): void {
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** A line under the message box; `fadeMs` clears it again (a confirmation, not a problem). */
+function notice(text: string, fadeMs?: number): void {
+  clearTimeout(noticeTimer);
   composerNotice.textContent = text;
+  if (fadeMs) noticeTimer = setTimeout(() => { composerNotice.textContent = ''; }, fadeMs);
 }
 
 // ---------------------------------------------------------------- header
