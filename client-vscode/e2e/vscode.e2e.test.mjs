@@ -268,7 +268,7 @@ describe('VS Code (code-server) end to end', { timeout: 600000 }, () => {
     if (process.env.OPENROUTER_LSP_UPDATE_DOCS_IMG) {
       mkdirSync(docsImg, { recursive: true });
       copyFileSync(join(artifacts, '02b-settings-advanced-routing.png'), join(docsImg, 'vscode-settings-panel.png'));
-      copyFileSync(join(artifacts, '03-chat.png'), join(docsImg, 'vscode-chat.png'));
+      // docs/img/vscode-chat.png comes from the chat view's browser test (a Markdown answer).
     }
   });
 

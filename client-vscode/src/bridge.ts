@@ -4,6 +4,7 @@
  * It imports nothing from `vscode`, so the browser test harness runs the very same code.
  */
 import { CancellationTokenSource, type CancellationToken } from 'vscode-jsonrpc';
+import type { EditorAction, EditorActionMap } from './shared/contract';
 import type { HostCommand, RpcError, ToHost, ToWebview } from './shared/messages';
 import { METHODS, REQUEST_CANCELLED } from './wire';
 
@@ -14,6 +15,11 @@ export interface ServerRpc {
   request(method: string, params: unknown, token: CancellationToken): Promise<unknown>;
   onProgress(token: string, handler: (value: unknown) => void): Disposable;
 }
+
+/** What a webview may ask of the editor: the extension's real editor, or a test's stand-in. */
+export type EditorActions = {
+  [A in EditorAction]: (arg: EditorActionMap[A]['arg']) => Promise<EditorActionMap[A]['result']>;
+};
 
 let tokenCounter = 0;
 
@@ -26,6 +32,7 @@ export class WebviewBridge implements Disposable {
     private readonly runCommand: (command: HostCommand, arg?: string) => void,
     /** The page's own news for the host: it is ready, its unsaved edits changed. */
     private readonly onPageEvent: (message: Extract<ToHost, { type: 'ready' | 'dirty' }>) => void = () => undefined,
+    private readonly editor?: EditorActions,
   ) {}
 
   handle(message: ToHost): void {
@@ -39,10 +46,26 @@ export class WebviewBridge implements Disposable {
       case 'command':
         this.runCommand(message.command, message.arg);
         return;
+      case 'editor':
+        void this.editorAction(message.id, message.action, message.arg);
+        return;
       case 'ready':
       case 'dirty':
         this.onPageEvent(message);
         return;
+    }
+  }
+
+  private async editorAction(id: number, action: EditorAction, arg: string | undefined): Promise<void> {
+    const run = this.editor?.[action] as ((arg: string | undefined) => Promise<unknown>) | undefined;
+    if (!run) {
+      this.post({ type: 'editorResult', id, error: 'This view has no editor to work with.' });
+      return;
+    }
+    try {
+      this.post({ type: 'editorResult', id, result: await run(arg) });
+    } catch (err) {
+      this.post({ type: 'editorResult', id, error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -1,6 +1,7 @@
 /** Wires one webview to the server: HTML, the message relay, notifications and server state. */
 import * as vscode from 'vscode';
 import { WebviewBridge } from './bridge';
+import { vscodeEditorActions } from './editorActions';
 import { renderWebviewHtml } from './html';
 import type { HostCommand, ToHost, ToWebview } from './shared/messages';
 import type { ServerManager } from './server';
@@ -36,7 +37,8 @@ export function attachWebview(
     if (message.type === 'dirty') onDirty(message);
     else void postHostInfo(post);
   };
-  const bridge = new WebviewBridge(() => server, post, runHostCommand, onPageEvent);
+  const bridge = new WebviewBridge(() => server, post, runHostCommand, onPageEvent,
+    page === 'chat' ? vscodeEditorActions : undefined);
   const subscriptions: vscode.Disposable[] = [
     webview.onDidReceiveMessage((message: ToHost) => bridge.handle(message)),
     ...WEBVIEW_NOTIFICATIONS.map((method) => server.onNotification(method, (params) => post({ type: 'notification', method, params }))),

@@ -64,6 +64,12 @@ export interface Methods {
   'openrouter/signIn/start': { params: G.SignInStartParams; result: SignInStartResult };
   'openrouter/signIn/complete': { params: G.SignInCompleteParams; result: SignInResult };
   'openrouter/signIn/cancel': { params: G.SignInCancelParams; result: SignInResult };
+  'openrouter/conversations/list': { params: G.ConversationsListParams; result: Complete<G.ConversationsListResult> };
+  'openrouter/conversations/get': { params: G.ConversationsGetParams; result: Complete<G.ConversationsGetResult> };
+  'openrouter/conversations/rename': { params: G.ConversationsRenameParams; result: Complete<G.ConversationsRenameResult> };
+  'openrouter/conversations/delete': { params: G.ConversationsDeleteParams; result: Complete<G.ConversationsDeleteResult> };
+  'openrouter/conversations/truncate': { params: G.ConversationsTruncateParams; result: Complete<G.ConversationsTruncateResult> };
+  'openrouter/conversations/export': { params: G.ConversationsExportParams; result: Complete<G.ConversationsExportResult> };
 }
 export type Method = keyof Methods;
 export const METHODS: readonly Method[] = [
@@ -78,6 +84,12 @@ export const METHODS: readonly Method[] = [
   'openrouter/signIn/start',
   'openrouter/signIn/complete',
   'openrouter/signIn/cancel',
+  'openrouter/conversations/list',
+  'openrouter/conversations/get',
+  'openrouter/conversations/rename',
+  'openrouter/conversations/delete',
+  'openrouter/conversations/truncate',
+  'openrouter/conversations/export',
 ];
 export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
 export const SIGN_IN_DID_FINISH = 'openrouter/signIn/didFinish';

@@ -222,7 +222,9 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
         created=int(time.time()), stream=bool(body.get("stream")), prompt_tokens=prompt,
         cached_tokens=cached, cache_write_tokens=written,
         reasoning=synth.reasoning_text(seed, thinking),
-        content="" if tool_call else synth.reply_text(seed, model_id, total_out - thinking),
+        content="" if tool_call else (
+            config.reply_text if config.reply_text is not None
+            else synth.reply_text(seed, model_id, total_out - thinking)),
         prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
         report_cost=config.report_cost, tool_call=tool_call,
         usage_with_choice=_usage_with_choice(config.usage_chunk, model_id, seed),

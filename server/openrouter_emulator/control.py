@@ -32,6 +32,7 @@ CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "rateLimitHeaders": ("rate_limit_headers", (bool,)),
     "generationDelaySeconds": ("generation_delay_seconds", (int, float)),
     "toolCalls": ("tool_calls", (bool,)),
+    "replyText": ("reply_text", (str, type(None))),
 }
 
 

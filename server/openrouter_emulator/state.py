@@ -45,6 +45,8 @@ class Config:
     rate_limit_headers: bool = True
     generation_delay_seconds: float = DEFAULT_GENERATION_DELAY_SECONDS
     tool_calls: bool = True
+    # A fixed reply instead of the synthetic text (clients test how they render Markdown).
+    reply_text: str | None = None
 
 
 # The emulator before it imitated these details: for tests that want the bare shapes.

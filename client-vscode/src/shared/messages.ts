@@ -4,6 +4,7 @@
  * and posts the answer back. No provider logic lives on either side of this union.
  */
 import type { Method, Methods } from '../wire';
+import type { EditorAction } from './contract';
 
 /** A JSON-RPC error, as the webview sees it. */
 export interface RpcError { code: number; message: string; data?: unknown }
@@ -14,7 +15,8 @@ export type ToHost =
   | { type: 'cancel'; id: number }
   | { type: 'command'; command: HostCommand; arg?: string }
   /** The settings panel's unsaved edits, so the host can offer to save them when it closes. */
-  | { type: 'dirty'; dirty: boolean; patch: Record<string, unknown> | null; keyTyped: boolean };
+  | { type: 'dirty'; dirty: boolean; patch: Record<string, unknown> | null; keyTyped: boolean }
+  | { type: 'editor'; id: number; action: EditorAction; arg?: string };
 
 export type HostCommand = 'openSettings' | 'openExternal' | 'showLog';
 
@@ -23,6 +25,7 @@ export type ToWebview =
   | { type: 'progress'; id: number; value: unknown }
   | { type: 'notification'; method: string; params: unknown }
   | { type: 'serverState'; state: ServerState; detail?: string }
+  | { type: 'editorResult'; id: number; result?: unknown; error?: string }
   | { type: 'newChat' }
   /** What only the host knows, posted when the page says it is ready. */
   | { type: 'hostInfo'; signInCallbackUrl: string | null }

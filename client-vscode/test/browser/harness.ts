@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   createMessageConnection, ProgressType, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from 'vscode-jsonrpc/node';
-import { WebviewBridge, type ServerRpc } from '../../src/bridge';
+import { WebviewBridge, type EditorActions, type ServerRpc } from '../../src/bridge';
 import { renderWebviewHtml } from '../../src/html';
 import type { HostCommand, ToHost, ToWebview } from '../../src/shared/messages';
 import { signInCallbackUri } from '../../src/signIn';
@@ -67,12 +67,15 @@ export interface LanguageServer {
 
 /**
  * Starts the server on a fresh state folder. `stateFiles` ({"settings.json": {...}}) are written
- * there as JSON first, as a previous session would have left them.
+ * there as JSON first, as a previous session would have left them. With `home`, the server runs
+ * on that existing state folder (a restart) and `stop()` leaves it; `keepHome` leaves a fresh one.
  */
 export async function startServer(
   logName = 'server', extraEnv: Record<string, string> = {}, stateFiles: Record<string, unknown> = {},
+  options: { home?: string; keepHome?: boolean } = {},
 ): Promise<LanguageServer> {
-  const home = mkdtempSync(join(tmpdir(), 'openrouter-lsp-home-'));
+  const home = options.home ?? mkdtempSync(join(tmpdir(), 'openrouter-lsp-home-'));
+  const removeHome = !options.home && !options.keepHome;
   for (const [name, content] of Object.entries(stateFiles)) writeFileSync(join(home, name), JSON.stringify(content));
   const env: NodeJS.ProcessEnv = { ...process.env, OPENROUTER_LSP_HOME: home, PYTHONUNBUFFERED: '1', ...extraEnv };
   delete env.OPENROUTER_API_KEY;
@@ -119,7 +122,7 @@ export async function startServer(
       } catch { /* killed below */ }
       await stopChild(child);
       connection.dispose();
-      rmSync(home, { recursive: true, force: true });
+      if (removeHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }
@@ -147,6 +150,7 @@ export async function serveWebviews(): Promise<{ origin: string; close(): Promis
         scriptUri: `${origin}/webview/${page}.js`,
         styleUri: `${origin}/webview/${page}.css`,
         codiconUri: `${origin}/webview/codicons/codicon.css`,
+        // `?theme=light` shows the page in VS Code's light theme (dark by default).
         extraStyleUris: [`${origin}/theme/vscode-${url.searchParams.get('theme') === 'light' ? 'light' : 'dark'}.css`],
       }));
       return;
@@ -192,11 +196,15 @@ export interface OpenedWebview {
   close(): Promise<void>;
 }
 
-/** Opens one webview page, bridged to the server exactly as the extension bridges it. */
+/**
+ * Opens one webview page, bridged to the server exactly as the extension bridges it. `server`
+ * may be a getter (a test that restarts the server); `editor` stands in for VS Code's editor.
+ */
 export async function openWebview(
-  browser: Browser, origin: string, pageName: 'settings' | 'chat', server: LanguageServer,
-  viewport = { width: 900, height: 1400 }, theme: Theme = 'dark',
+  browser: Browser, origin: string, pageName: 'settings' | 'chat', server: LanguageServer | (() => LanguageServer),
+  viewport = { width: 900, height: 1400 }, theme: Theme = 'dark', editor?: EditorActions,
 ): Promise<OpenedWebview> {
+  const current = typeof server === 'function' ? server : () => server;
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
   page.setDefaultTimeout(20000);
@@ -218,12 +226,12 @@ export async function openWebview(
     page.evaluate((m) => window.postMessage(m, '*'), message).catch(() => undefined);
   };
   const dirtyReports: OpenedWebview['dirtyReports'] = [];
-  const bridge = new WebviewBridge(() => server.rpc, post, (command, arg) => commands.push({ command, arg }), (message) => {
+  const bridge = new WebviewBridge(() => current().rpc, post, (command, arg) => commands.push({ command, arg }), (message) => {
     if (message.type === 'dirty') dirtyReports.push(message);
     // Desktop VS Code's callback, as asExternalUri leaves it.
     else post({ type: 'hostInfo', signInCallbackUrl: signInCallbackUri('vscode') });
-  });
-  const subscriptions = WEBVIEW_NOTIFICATIONS.map((method) => server.connection.onNotification(method, (params: unknown) =>
+  }, editor);
+  const subscriptions = WEBVIEW_NOTIFICATIONS.map((method) => current().connection.onNotification(method, (params: unknown) =>
     post({ type: 'notification', method, params })));
   await page.exposeBinding('__openrouterToHost', (_source, message: ToHost) => bridge.handle(message));
   // VS Code's webview API, kept in sessionStorage so a reload plays the part of a hidden-then-shown view.

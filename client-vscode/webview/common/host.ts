@@ -1,5 +1,6 @@
 /** The webview side of the relay: typed requests to the server through the extension host. */
 import type { HostCommand, RpcError, ToHost, ToWebview } from '../../src/shared/messages';
+import type { EditorAction, EditorActionMap } from '../../src/shared/contract';
 import type { Method, Methods, UpstreamErrorData, FieldError } from '../../src/wire';
 import { INVALID_PARAMS, REQUEST_CANCELLED, UPSTREAM_ERROR } from '../../src/wire';
 
@@ -57,6 +58,14 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'progress':
       pending.get(message.id)?.onProgress?.(message.value);
       return;
+    case 'editorResult': {
+      const entry = pending.get(message.id);
+      if (!entry) return;
+      pending.delete(message.id);
+      if (message.error !== undefined) entry.reject(new RequestError({ code: -32603, message: message.error }));
+      else entry.resolve(message.result);
+      return;
+    }
     case 'notification':
       for (const handler of notificationHandlers.get(message.method) ?? []) handler(message.params);
       return;
@@ -82,6 +91,16 @@ export function call<M extends Method>(
 
 export function request<M extends Method>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
   return call(method, params).result;
+}
+
+/** Asks the editor (the extension host) to do something: attach the selection, insert text … */
+export function editorAction<A extends EditorAction>(action: A, arg?: EditorActionMap[A]['arg']): Promise<EditorActionMap[A]['result']> {
+  const id = nextId++;
+  const result = new Promise<EditorActionMap[A]['result']>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+  });
+  vscode.postMessage({ type: 'editor', id, action, arg: arg ?? undefined });
+  return result;
 }
 
 export function onNotification(method: string, handler: (params: unknown) => void): void {
