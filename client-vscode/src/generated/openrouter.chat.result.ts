@@ -8,6 +8,7 @@ export interface ChatResult {
   provider: string | null;
   generationId: string | null;
   usage: ChatUsage;
+  costSource: ('stream' | 'generation' | 'catalogue') | null;
 }
 export interface ChatUsage {
   promptTokens: number | null;
