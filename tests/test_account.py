@@ -22,6 +22,7 @@ from tests.support.chat import (
     user,
 )
 from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.test_signin import authorize, query_of
 
 ACCOUNT = "openrouter/account/get"
 ACCOUNT_CHANGED = "openrouter/account/didChange"
@@ -83,6 +84,23 @@ async def test_a_rejected_key_shows_as_rejected(lsp_no_key: LspSession) -> None:
             break
         await asyncio.sleep(0.02)
     assert verdicts[-1] == "accepted"
+
+
+async def test_a_key_from_the_sign_in_is_checked_too(
+    lsp_no_key: LspSession, emulator: Any
+) -> None:
+    started = await lsp_no_key.call(
+        "openrouter/signIn/start", {"callbackUrl": "vscode://openrouter.openrouter-lsp/signin"}
+    )
+    redirect = query_of(await authorize(started["authUrl"]))
+    result = await lsp_no_key.call(
+        "openrouter/signIn/complete", {"code": redirect["code"], "state": redirect["state"]}
+    )
+    assert result["outcome"] == "signed_in" and result["apiKey"]["verdict"] is None
+    assert (await verdict_announced(lsp_no_key))["verdict"] == "accepted"
+    key = (lsp_no_key.home / "api-key").read_text()
+    (checked,) = paths(emulator, "/key")
+    assert checked["headers"]["authorization"] == f"Bearer {key}"
 
 
 async def test_a_key_that_cannot_be_checked_is_unverified(

@@ -312,9 +312,11 @@ class Core:
 
     def _record_verdict(self, key: str, verdict: Verdict) -> None:
         """Remember what the service said of `key`, and announce it when it is news for the key
-        in force."""
+        in force (a check that ends after the key was replaced says nothing of the new one)."""
         from .balance import key_digest
 
+        if key != self.api_key():
+            return
         before = self.key_status()
         self._verdict = (key_digest(key), verdict)
         if self.key_status() != before:
