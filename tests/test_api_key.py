@@ -15,7 +15,10 @@ GET = "openrouter/settings/get"
 
 async def test_set_stores_a_0600_file_when_no_keyring_exists(lsp_no_key: LspSession) -> None:
     status = await lsp_no_key.call(SET, {"apiKey": "  sk-or-v1-abc-def-1c96\n"})
-    assert status == {"isSet": True, "hint": "sk-or-v1-…1c96", "source": "file"}
+    assert status == {
+        "isSet": True, "hint": "sk-or-v1-…1c96", "source": "file", "verdict": None,
+        "verdictMessage": None,
+    }
     key_file = lsp_no_key.home / "api-key"
     assert key_file.read_text() == "sk-or-v1-abc-def-1c96"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -29,7 +32,9 @@ async def test_set_stores_a_0600_file_when_no_keyring_exists(lsp_no_key: LspSess
 async def test_clear_removes_the_key_and_announces(lsp_no_key: LspSession) -> None:
     await lsp_no_key.call(SET, {"apiKey": TEST_KEY})
     status = await lsp_no_key.call(CLEAR, {})
-    assert status == {"isSet": False, "hint": None, "source": None}
+    assert status == {
+        "isSet": False, "hint": None, "source": None, "verdict": None, "verdictMessage": None,
+    }
     assert not (lsp_no_key.home / "api-key").exists()
     await lsp_no_key.wait_notified("openrouter/settings/didChange", 2)
 
@@ -43,7 +48,10 @@ async def test_key_survives_a_restart(home: Path) -> None:
         status = (await second.call(GET))["apiKey"]
     finally:
         await stop_session(second)
-    assert status == {"isSet": True, "hint": "sk-or-v1-…1c96", "source": "file"}
+    assert status == {
+        "isSet": True, "hint": "sk-or-v1-…1c96", "source": "file", "verdict": None,
+        "verdictMessage": None,
+    }
 
 
 async def test_environment_variable_wins(lsp: LspSession) -> None:

@@ -302,7 +302,9 @@ async def test_openai_compatible_gets_a_plain_body(
         lsp, emulator, openapi, settings, modelId=CLAUDE, messages=CONVERSATION,
         conversationId="conv-1", maxTokens=10, temperature=1.0,
     )
-    assert set(body) == {"model", "messages", "stream", "max_tokens", "temperature"}
+    assert set(body) == {"model", "messages", "stream", "max_tokens", "temperature",
+                         "stream_options"}
+    assert body["stream_options"] == {"include_usage": True}  # OpenAI-style servers need it
     assert not set(body) & OPENROUTER_ONLY
     assert body["messages"] == CONVERSATION  # string contents, no cache_control
     headers = last_chat_request(emulator)["headers"]
@@ -520,4 +522,5 @@ async def test_openai_compatible_gets_none_of_the_new_settings(
     body = await recorded_body(
         lsp, emulator, openapi, {"provider": "openai-compatible"}, modelId=None
     )
-    assert body == {"model": GPT5, "messages": [user("Hello there")], "stream": True}
+    assert body == {"model": GPT5, "messages": [user("Hello there")], "stream": True,
+                    "stream_options": {"include_usage": True}}

@@ -127,8 +127,10 @@ async def test_cost_from_catalogue_prices_when_the_stream_has_none(
     lsp: LspSession, emulator: Any
 ) -> None:
     """Older deployments report usage without a cost: the server prices the tokens itself with
-    the catalogue (cached prompt tokens at the cache-read price)."""
+    the catalogue (cached prompt tokens at the cache-read price) when /generation has no record
+    either."""
     emulator.configure(report_cost=False)
+    emulator.add_fault(route="/generation", status=500, times=0)
     messages = [{"role": "system", "content": "You are terse. " * 80}, user("cost it")]
     first = await chat(lsp, modelId=CLAUDE, messages=messages, maxTokens=20)
     again = await chat(lsp, modelId=CLAUDE, messages=messages, maxTokens=20)
@@ -139,5 +141,6 @@ async def test_cost_from_catalogue_prices_when_the_stream_has_none(
         usage = result["usage"]
         assert usage["completionTokens"] == 20
         assert usage["costUsd"] == pytest.approx(priced(usage, price), rel=1e-9)
+        assert result["costSource"] == "catalogue"
     assert again["usage"]["cachedTokens"] > 0
 

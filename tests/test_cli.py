@@ -64,6 +64,7 @@ def test_demo_shows_settings_catalogue_and_a_streamed_chat() -> None:
     text = out.stdout
     assert "== Settings ==" in text and "base URL        http://127.0.0.1:" in text
     assert "== Models: " in text and "in $/M" in text
+    assert "balance $100.00 (account credits)" in text  # the emulator starts with $100
     assert "anthropic/claude-sonnet-4.5" in text
     assert "== Chat ==" in text and "synthetic reply from the OpenRouter emulator" in text
     assert "cost $" in text and "completion tokens" in text

@@ -73,7 +73,10 @@ async def test_capabilities_advertise_commands_code_actions_and_sync(
 
 async def test_set_key_then_settings_then_clear(session: LspSession) -> None:
     status = await run(session, "openrouter.setApiKey", TEST_KEY)
-    assert status == {"isSet": True, "hint": "sk-or-v1-…1c96", "source": "file"}
+    assert status == {
+        "isSet": True, "hint": "sk-or-v1-…1c96", "source": "file", "verdict": None,
+        "verdictMessage": None,
+    }
     changes = await session.wait_notified("openrouter/settings/didChange")
     assert changes[-1]["apiKey"]["isSet"] is True
     view = await run(session, "openrouter.showSettings")

@@ -191,7 +191,10 @@ async def test_endpoints_of_an_unknown_model_is_invalid_params(lsp: LspSession) 
 
 async def test_account_reports_the_key_s_limits(lsp: LspSession, emulator: Any) -> None:
     account = await lsp.call(ACCOUNT, {})
-    assert set(account) == {"label", "limit", "usage", "limitRemaining", "isFreeTier"}
+    assert set(account) == {
+        "label", "limit", "usage", "limitRemaining", "isFreeTier",
+        "balanceUsd", "totalCredits", "totalUsage", "balanceSource", "checkedAt",
+    }
     assert isinstance(account["isFreeTier"], bool)
     assert TEST_KEY not in json.dumps(account)
     (request,) = [r for r in emulator.requests() if r["path"].endswith("/key")]

@@ -41,7 +41,9 @@ async def test_defaults_in_an_empty_state_folder(tmp_path: Path) -> None:
     }
     assert view["reasoningEffort"] == "default" and view["modelVariant"] is None
     assert view["maxOutputTokens"] is None and view["fallbackModels"] == []
-    assert view["apiKey"] == {"isSet": False, "hint": None, "source": None}
+    assert view["apiKey"] == {
+        "isSet": False, "hint": None, "source": None, "verdict": None, "verdictMessage": None,
+    }
     assert view["effectiveBaseUrl"] == "https://openrouter.ai/api/v1"
 
 

@@ -168,7 +168,9 @@ async def test_an_unusable_key_file_is_moved_aside_and_the_key_can_be_set_again(
     session = await start_session(home, server_env(home))
     try:
         view = await session.call(GET)
-        assert view["apiKey"] == {"isSet": False, "hint": None, "source": None}
+        assert view["apiKey"] == {
+        "isSet": False, "hint": None, "source": None, "verdict": None, "verdictMessage": None,
+    }
         [message] = await told(session, "API key file")
         status = await session.call(SET_KEY, {"apiKey": "sk-or-v1-fresh-key-7d2e"})
         assert status["source"] == "file"

@@ -46,6 +46,7 @@ class ChatPlan:
     tool_call: ToolCall | None = None
     # Usage in a last chunk that still has a choice (`finish_reason: null`), not `choices: []`.
     usage_with_choice: bool = False
+    stream_usage: bool = True  # whether the stream ends with a usage chunk
     reasoning_details: bool = True
     started: float = field(default_factory=time.monotonic)
     sent_tokens: int = 0
@@ -228,6 +229,7 @@ def plan_chat(body: Any, catalogue: Catalogue, state: EmulatorState,
         prices=prices, is_byok=config.is_byok, middle_out_applied=applied, request=body,
         report_cost=config.report_cost, tool_call=tool_call,
         usage_with_choice=_usage_with_choice(config.usage_chunk, model_id, seed),
+        stream_usage=_streams_usage(config.stream_usage, body),
         reasoning_details=config.reasoning_details,
     )
 
@@ -251,6 +253,15 @@ def _unsupported_input(messages: list[Any], model: dict[str, Any]) -> JSONRespon
                 return json_error(404, "No endpoints found that support image input",
                                   {"error_type": "not_found"})
     return None
+
+
+def _streams_usage(mode: str, body: dict[str, Any]) -> bool:
+    """`always` (OpenRouter), `never`, or `when_asked`: as OpenAI, only for a request with
+    `stream_options: {"include_usage": true}`."""
+    if mode != "when_asked":
+        return mode == "always"
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _usage_with_choice(shape: str, model_id: str, seed: int) -> bool:

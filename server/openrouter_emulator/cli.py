@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from .state import MINIMAL, USAGE_CHUNK_SHAPES, Config, EmulatorState
+from .state import MINIMAL, STREAM_USAGE_MODES, USAGE_CHUNK_SHAPES, Config, EmulatorState
 
 # `--no NAME` turns one realism off (the Config field it sets to its MINIMAL value).
 REALISMS = {name.replace("_", "-"): name for name in MINIMAL}
@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no", action="append", default=[], dest="realisms_off",
                         choices=sorted(REALISMS), metavar="REALISM",
                         help="turn one realism off (repeat): " + ", ".join(sorted(REALISMS)))
+    parser.add_argument("--stream-usage", choices=STREAM_USAGE_MODES, default=None,
+                        help="when a stream ends with usage (default always; when_asked: only "
+                        "with stream_options.include_usage, as OpenAI-style servers)")
     parser.add_argument("--usage-chunk", choices=USAGE_CHUNK_SHAPES, default=None,
                         help="usage chunk shape (default auto: per request)")
     parser.add_argument("--generation-delay", type=float, default=None, metavar="SECONDS",
@@ -46,6 +49,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
                                         for n in args.realisms_off}
     for name, value in off.items():
         setattr(config, name, value)
+    if args.stream_usage is not None:
+        config.stream_usage = args.stream_usage
     if args.usage_chunk is not None:
         config.usage_chunk = args.usage_chunk
     if args.generation_delay is not None:

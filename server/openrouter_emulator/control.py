@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .faults import parse_fault
-from .state import USAGE_CHUNK_SHAPES, EmulatorState
+from .state import STREAM_USAGE_MODES, USAGE_CHUNK_SHAPES, EmulatorState
 
 # JSON name -> (Config field, accepted types)
 CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
@@ -28,6 +28,7 @@ CONFIG_FIELDS: dict[str, tuple[str, tuple[type, ...]]] = {
     "nullDeltaKeys": ("null_delta_keys", (bool,)),
     "reasoningDetails": ("reasoning_details", (bool,)),
     "usageChunk": ("usage_chunk", (str,)),
+    "streamUsage": ("stream_usage", (str,)),
     "stringErrorCodes": ("string_error_codes", (bool,)),
     "rateLimitHeaders": ("rate_limit_headers", (bool,)),
     "generationDelaySeconds": ("generation_delay_seconds", (int, float)),
@@ -53,6 +54,8 @@ def config_changes(data: Any) -> dict[str, Any]:
             raise ValueError('"chunkTokens" must be >= 1')
         if name == "usageChunk" and value not in USAGE_CHUNK_SHAPES:
             raise ValueError(f'"usageChunk" must be one of {list(USAGE_CHUNK_SHAPES)}')
+        if name == "streamUsage" and value not in STREAM_USAGE_MODES:
+            raise ValueError(f'"streamUsage" must be one of {list(STREAM_USAGE_MODES)}')
         if name == "generationDelaySeconds" and isinstance(value, (int, float)) and value < 0:
             raise ValueError('"generationDelaySeconds" must be >= 0')
         changes[field] = value

@@ -20,6 +20,9 @@ DEFAULT_TOTAL_CREDITS = 100.0
 # The real /generation answers 404 for a moment after a request ends (docs: "a few seconds").
 DEFAULT_GENERATION_DELAY_SECONDS = 1.0
 USAGE_CHUNK_SHAPES = ("auto", "empty_choices", "with_choice")
+# Whether a stream ends with usage: OpenRouter always; OpenAI-style servers only when the request
+# asks (`stream_options.include_usage`); some servers never.
+STREAM_USAGE_MODES = ("always", "when_asked", "never")
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Config:
     null_delta_keys: bool = True
     reasoning_details: bool = True
     usage_chunk: str = "auto"
+    stream_usage: str = "always"
     string_error_codes: bool = True
     rate_limit_headers: bool = True
     generation_delay_seconds: float = DEFAULT_GENERATION_DELAY_SECONDS

@@ -202,7 +202,9 @@ async def sse_events(plan: ChatPlan, fault: Fault | None, config: Config,
             buffer.clear()
     progress.finish_reason = plan.finish_reason
     buffer += chunks.delta({"content": ""}, plan.finish_reason)
-    buffer += chunks.usage() + DONE
+    if plan.stream_usage:
+        buffer += chunks.usage()
+    buffer += DONE
     yield bytes(buffer)
 
 

@@ -2,7 +2,8 @@
 
 Holds the `Core` and connects its two outward events to LSP: a warning for the user becomes
 `window/showMessage` (held back until the client is initialized), a settings change becomes the
-`openrouter/settings/didChange` notification, the end of a sign-in `openrouter/signIn/didFinish`.
+`openrouter/settings/didChange` notification, the end of a sign-in `openrouter/signIn/didFinish`,
+a balance fetched in the background `openrouter/account/didChange`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lsprotocol import types as lsp
 
 from . import protocol, wire
 from .core.service import Core
-from .protocol import SettingsView, SignInResult
+from .protocol import AccountInfo, SettingsView, SignInResult
 
 if TYPE_CHECKING:
     from .server import OpenRouterLanguageServer
@@ -40,6 +41,7 @@ class ServerContext:
             warn=self.warn_user,
             settings_changed=self._notify_settings,
             sign_in_finished=self._notify_sign_in,
+            account_changed=self._notify_account,
         )
 
     def warn_user(self, message: str) -> None:
@@ -57,6 +59,9 @@ class ServerContext:
 
     def _notify_sign_in(self, result: SignInResult) -> None:
         self._server.protocol.notify(protocol.SIGN_IN_DID_FINISH, wire.unstructure(result))
+
+    def _notify_account(self, info: AccountInfo) -> None:
+        self._server.protocol.notify(protocol.ACCOUNT_DID_CHANGE, wire.unstructure(info))
 
     def add_initialized_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` once the client is initialized (after the held-back warnings)."""

@@ -31,6 +31,8 @@ CONVERSATIONS_RENAME = "openrouter/conversations/rename"
 CONVERSATIONS_DELETE = "openrouter/conversations/delete"
 CONVERSATIONS_TRUNCATE = "openrouter/conversations/truncate"
 CONVERSATIONS_EXPORT = "openrouter/conversations/export"
+# server -> client notification: the balance after a chat (AccountInfo)
+ACCOUNT_DID_CHANGE = "openrouter/account/didChange"
 
 # JSON-RPC error codes beyond the standard ones.
 UPSTREAM_ERROR_CODE = -32001
@@ -109,6 +111,13 @@ RoutingSort = Literal["default", "price", "throughput", "latency"]
 ModelSort = Literal["default", "price", "context", "newest"]
 DataPolicy = Literal["default", "allow", "deny", "zdr"]
 KeySource = Literal["env", "keyring", "file"]
+# What checking the key with the service said: "unverified" when it could not be asked (the
+# network failed, or an OpenAI-compatible server has no key endpoint)
+KeyVerdict = Literal["accepted", "rejected", "unverified"]
+# Where a balance came from: /credits (account-wide), or the key's own spending limit
+BalanceSource = Literal["credits", "key_limit"]
+# Where a chat's cost came from: the stream's usage, /generation, or the catalogue's prices
+CostSource = Literal["stream", "generation", "catalogue"]
 # "default" sends no `reasoning` object: the model's own default applies.
 ReasoningEffort = Literal["default", "none", "minimal", "low", "medium", "high", "xhigh"]
 # OpenRouter's model suffixes: `:nitro` (fastest providers), `:floor` (cheapest), `:exacto`
@@ -132,6 +141,7 @@ ErrorKind = Literal[
     "unavailable",
     "network",
     "stream_error",
+    "insufficient_credits",  # refused before sending: the known balance cannot pay the worst case
 ]
 
 # --- settings ----------------------------------------------------------------------------------
@@ -207,6 +217,9 @@ class ApiKeyStatus:
     is_set: bool = False
     hint: str | None = None  # "sk-or-v1-…1c96": never the key itself
     source: KeySource | None = None
+    # Checked with the service when set (null until the check ends; see core/key_check.py)
+    verdict: KeyVerdict | None = None
+    verdict_message: str | None = None  # a sentence for the user when not "accepted"
 
 
 PinState = Literal["none", "ok", "unchecked", "not_served"]
@@ -560,6 +573,13 @@ class AccountInfo:
     usage: float | None
     limit_remaining: float | None
     is_free_tier: bool | None
+    # What can still be spent, USD: the key's `limit_remaining` when the key has a limit, else
+    # /credits' total_credits - total_usage; null when neither could be had
+    balance_usd: float | None = None
+    total_credits: float | None = None
+    total_usage: float | None = None
+    balance_source: BalanceSource | None = None
+    checked_at: str | None = None  # ISO-8601, UTC: when the balance was fetched
 
 
 @attrs.define
@@ -612,6 +632,7 @@ class ChatResult:
     reasoning_details: list[dict[str, object]] = attrs.Factory(list)
     # The conversation the answer was appended to (the request's `conversationId`), or null
     conversation_id: str | None = None
+    cost_source: CostSource | None = None  # where `usage.costUsd` came from; null: no cost
 
 
 @attrs.define
@@ -737,4 +758,5 @@ METHODS: dict[str, tuple[type, type]] = {
 NOTIFICATIONS: dict[str, type] = {
     SETTINGS_DID_CHANGE: SettingsView,
     SIGN_IN_DID_FINISH: SignInResult,
+    ACCOUNT_DID_CHANGE: AccountInfo,
 }

@@ -116,10 +116,13 @@ async def _session(client: StdioLspClient, args: argparse.Namespace, base_url: s
         )
 
     account = await client.request("openrouter/account/get", {})
-    remaining = account["limitRemaining"]
+    balance = account["balanceUsd"]
+    source = {"credits": "account credits", "key_limit": "key limit"}.get(
+        account["balanceSource"], ""
+    )
     print(
         f"\n== Account == {account['label']}: usage ${account['usage']}, "
-        f"remaining {'unlimited' if remaining is None else f'${remaining}'}"
+        f"{'balance unknown' if balance is None else f'balance ${balance:.2f} ({source})'}"
     )
     return await _chat(client, args.prompt)
 

@@ -123,7 +123,11 @@ def make_client(session_box: list[LspSession]) -> LanguageClient:
         else:
             client.progress_reports.setdefault(params.token, []).append(value)
 
-    for method in ("openrouter/settings/didChange", "openrouter/signIn/didFinish"):
+    for method in (
+        "openrouter/settings/didChange",
+        "openrouter/signIn/didFinish",
+        "openrouter/account/didChange",
+    ):
 
         @client.feature(method)
         def on_notification(params: Any, _method: str = method) -> None:
@@ -143,6 +147,9 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
         OPENROUTER_LSP_HOME=str(home),
         OPENROUTER_LSP_NO_KEYRING="1",
         PYTHONUNBUFFERED="1",
+        # A stream without a cost waits this long for /generation (default 6 s): loopback
+        # upstreams without that route would make every such test wait the full bound.
+        OPENROUTER_LSP_GENERATION_WAIT_S="1.5",
     )
     env.update(extra)
     return env

@@ -15,7 +15,8 @@ export interface ErrorUpstreamData {
     | 'bad_request'
     | 'unavailable'
     | 'network'
-    | 'stream_error';
+    | 'stream_error'
+    | 'insufficient_credits';
   message: string;
   status?: number | null;
   retryAfterSeconds?: number | null;

@@ -6,4 +6,9 @@ export interface AccountGetResult {
   usage: number | null;
   limitRemaining: number | null;
   isFreeTier: boolean | null;
+  balanceUsd: number | null;
+  totalCredits: number | null;
+  totalUsage: number | null;
+  balanceSource: ('credits' | 'key_limit') | null;
+  checkedAt: string | null;
 }

@@ -4,4 +4,6 @@ export interface ApiKeySetResult {
   isSet: boolean;
   hint: string | null;
   source: ('env' | 'keyring' | 'file') | null;
+  verdict: ('accepted' | 'rejected' | 'unverified') | null;
+  verdictMessage: string | null;
 }

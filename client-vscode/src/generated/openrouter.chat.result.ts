@@ -13,6 +13,7 @@ export interface ChatResult {
     [k: string]: unknown;
   }[];
   conversationId: string | null;
+  costSource: ('stream' | 'generation' | 'catalogue') | null;
 }
 export interface ChatUsage {
   promptTokens: number | null;

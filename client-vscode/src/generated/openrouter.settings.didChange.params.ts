@@ -59,6 +59,8 @@ export interface ApiKeyStatus {
   isSet: boolean;
   hint: string | null;
   source: ('env' | 'keyring' | 'file') | null;
+  verdict: ('accepted' | 'rejected' | 'unverified') | null;
+  verdictMessage: string | null;
 }
 /**
  * The provider pinned for the current model and whether that model's endpoints serve it.

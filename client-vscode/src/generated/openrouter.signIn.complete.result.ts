@@ -13,4 +13,6 @@ export interface ApiKeyStatus {
   isSet: boolean;
   hint: string | null;
   source: ('env' | 'keyring' | 'file') | null;
+  verdict: ('accepted' | 'rejected' | 'unverified') | null;
+  verdictMessage: string | null;
 }

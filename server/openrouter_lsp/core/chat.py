@@ -2,7 +2,7 @@
 
 `Core.chat` calls `run_chat` with the settings, key and model it resolved; this module turns them
 into one request (`openrouter/request_body.py`), streams it (`openrouter/chat_stream.py`) and
-prices the result (`openrouter/cost.py`, else the catalogue's prices).
+prices the result (`core/chat_cost.py`: the stream, `/generation`, the catalogue's prices).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from ..protocol import (
     MAX_STRING_CHARS,
     ChatParams,
     ChatResult,
-    ChatUsage,
     ModelInfo,
     Settings,
     ToolCall,
@@ -27,6 +26,7 @@ from ..protocol import (
 from ..settings import base_url_problem
 from .attachments import DocumentLookup, no_documents
 from .chat_content import prepare, text_chars
+from .chat_cost import price
 from .model_settings import for_model
 
 log = logging.getLogger(__name__)
@@ -108,10 +108,9 @@ async def run_chat(
     )
     outcome = await stream_chat(request, on_delta, on_tool_calls)
     usage = usage_from_stream(outcome.usage)
-    if usage.cost_usd is None and usage.prompt_tokens is not None:
-        usage.cost_usd = await _cost_from_catalogue(
-            context, usage, [outcome.model, model_id_for(settings, params)]
-        )
+    cost_source = await price(
+        context, usage, outcome.generation_id, [outcome.model, model_id_for(settings, params)]
+    )
     return ChatResult(
         content=outcome.content,
         reasoning=outcome.reasoning,
@@ -131,22 +130,5 @@ async def run_chat(
             for call in outcome.tool_calls
         ],
         reasoning_details=outcome.reasoning_details,
+        cost_source=cost_source,
     )
-
-
-async def _cost_from_catalogue(
-    context: ChatContext, usage: ChatUsage, candidates: list[str | None]
-) -> float | None:
-    """The stream gave no cost: price the tokens with the serving (else requested) model."""
-    from ..openrouter.cost import cost_from_prices
-
-    known = context.model
-    for model_id in dict.fromkeys(c for c in candidates if c):
-        model = known if known is not None and known.id == model_id else None
-        if model is None:
-            model = await context.find_model(model_id)
-        if model is not None:
-            cost = cost_from_prices(usage, model.pricing)
-            if cost is not None:
-                return cost
-    return None

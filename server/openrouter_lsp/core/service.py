@@ -36,14 +36,17 @@ from ..settings import SettingsStore
 from ..state_dir import state_dir
 from . import chat as chat_flow
 from .attachments import DocumentLookup, no_documents
+from .background import Background
 from .chat_content import resolve_content
 from .model_ids import check_syntax, unknown_model
-from .model_settings import effort_problem, max_output_problem
+from .model_settings import effort_problem, for_model, max_output_problem
 from .pins import named_for_pin, pin_status
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
+    from .balance import BalanceKeeper
     from .conversations import Conversations
+    from .key_check import Verdict
     from .signin import SignInFlow
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,10 @@ def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
     return None
 
 
+def _ignore_account(_info: AccountInfo) -> None:
+    return None
+
+
 class Core:
     def __init__(
         self,
@@ -68,12 +75,18 @@ class Core:
         warn: Callable[[str], None],
         settings_changed: Callable[[SettingsView], None],
         sign_in_finished: Callable[[SignInResult], None] = _ignore_sign_in,
+        account_changed: Callable[[AccountInfo], None] = _ignore_account,
     ) -> None:
         """`warn`: a message for the user; `settings_changed`: the new view after any change;
-        `sign_in_finished`: how a sign-in ended (every flow ends exactly once)."""
+        `sign_in_finished`: how a sign-in ended (every flow ends exactly once);
+        `account_changed`: the balance fetched in the background (after a chat, a key check)."""
         self._warn = warn
         self._settings_changed = settings_changed
         self._sign_in_finished = sign_in_finished
+        self._account_changed = account_changed
+        self._background = Background()
+        self._balances: BalanceKeeper | None = None
+        self._verdict: tuple[str, Verdict] | None = None  # (key digest, what its check said)
         self._sign_in: SignInFlow | None = None
         self._folder: Path | None = None
         self._settings: SettingsStore | None = None
@@ -102,6 +115,14 @@ class Core:
         if self._keys is None:
             self._keys = KeyStore(self.folder, warn=self._warn)
         return self._keys
+
+    @property
+    def balances(self) -> BalanceKeeper:
+        if self._balances is None:
+            from .balance import BalanceKeeper  # hashlib: not part of start-up
+
+            self._balances = BalanceKeeper(self._background, self._account_changed)
+        return self._balances
 
     @property
     def catalogue(self) -> Catalogue:
@@ -167,7 +188,7 @@ class Core:
             max_output_tokens=s.max_output_tokens,
             model_variant=s.model_variant,
             fallback_models=s.fallback_models,
-            api_key=self.keys.status(),
+            api_key=self.key_status(),
             effective_base_url=s.effective_base_url,
             provider_pin=self._pin_status(),
             favorite_models=list(s.favorite_models),
@@ -269,17 +290,66 @@ class Core:
     # --- the API key ---
 
     def set_api_key(self, raw_key: str) -> ApiKeyStatus:
-        """Store the key; InvalidInput paths are relative to the key (`""`)."""
+        """Store the key and start its check (`key_check.py`): the answer comes at once, with
+        the verdict known so far (null for a new key); the check's verdict is announced.
+        InvalidInput paths are relative to the key (`""`)."""
         self.sync_with_disk()
-        status = self.keys.set(raw_key)
+        self.keys.set(raw_key)
+        self._start_key_check()
         self._announce()
-        return status
+        return self.key_status()
 
     def clear_api_key(self) -> ApiKeyStatus:
         self.sync_with_disk()
-        status = self.keys.clear()
+        self.keys.clear()
+        self._verdict = None
         self._announce()
-        return status
+        return self.key_status()
+
+    def key_status(self) -> ApiKeyStatus:
+        """The key store's status with the verdict of the key in force (when it was checked)."""
+        status = self.keys.status()
+        key = self.api_key()
+        if self._verdict is None or not key:
+            return status
+        from .balance import key_digest
+
+        digest, verdict = self._verdict
+        if digest != key_digest(key):
+            return status
+        return attrs.evolve(
+            status, verdict=verdict.verdict, verdict_message=verdict.message
+        )
+
+    def _start_key_check(self) -> None:
+        key = self.api_key()
+        if not key:
+            return
+        settings = self.settings.current
+        self._background.spawn(
+            self._check_key(settings.effective_base_url, settings.provider, key), "key check"
+        )
+
+    async def _check_key(self, base_url: str, provider: str, key: str) -> None:
+        from .key_check import check_key
+
+        verdict = await check_key(base_url, provider, key)
+        if verdict.account is not None:
+            self.balances.remember(base_url, key, verdict.account)
+            self._account_changed(verdict.account)
+        self._record_verdict(key, verdict)
+
+    def _record_verdict(self, key: str, verdict: Verdict) -> None:
+        """Remember what the service said of `key`, and announce it when it is news for the key
+        in force (a check that ends after the key was replaced says nothing of the new one)."""
+        from .balance import key_digest
+
+        if key != self.api_key():
+            return
+        before = self.key_status()
+        self._verdict = (key_digest(key), verdict)
+        if self.key_status() != before:
+            self._announce()
 
     def api_key(self) -> str | None:
         return self.keys.get()
@@ -311,7 +381,7 @@ class Core:
         api_base = settings.effective_base_url
         flow = SignInFlow(
             exchange=lambda code, verifier: self._exchange_code(api_base, code, verifier),
-            key_status=self.keys.status,
+            key_status=self.key_status,
             on_end=self._sign_in_finished,
             timeout_s=params.timeout_seconds or DEFAULT_TIMEOUT_S,
         )
@@ -352,7 +422,7 @@ class Core:
         if flow is None or flow.done:
             return SignInResult(
                 state=flow.state if flow else "", outcome="cancelled",
-                message="No sign-in was in progress.", api_key=self.keys.status(),
+                message="No sign-in was in progress.", api_key=self.key_status(),
             )
         return flow.finish("cancelled", message)
 
@@ -363,6 +433,7 @@ class Core:
             self.sign_in_cancel("The server shut down; sign in again.")
         if self._conversations is not None:
             self._conversations.close()
+        self._background.cancel_all()
 
     async def sign_in_outcome(self, state: str) -> SignInResult | None:
         """How the flow named `state` ends (waits); None when it is not the current one."""
@@ -404,13 +475,31 @@ class Core:
         return ModelsEndpointsResult(model_id=model_id, providers=providers)
 
     async def account(self) -> AccountInfo:
-        from ..openrouter.account import fetch_account
+        """The key's account and balance, fetched now (and remembered for the checks before
+        sending). An OpenAI-compatible server has no OpenRouter account: a "bad_request" error
+        that says so."""
+        from .key_check import Verdict, from_error
 
         self.sync_with_disk()
+        settings = self.settings.current
+        if settings.provider != "openrouter":
+            raise upstream_error(
+                "bad_request",
+                f"The OpenAI-compatible server at {self.base_url} has no OpenRouter account: "
+                "there is no balance or key limit to show. Choose the OpenRouter provider to "
+                "see them.",
+            )
         key = self.api_key()
         if not key:
             raise no_api_key_error()
-        return await fetch_account(self.base_url, key)
+        try:
+            info = await self.balances.fetch(self.base_url, key)
+        except UpstreamError as exc:
+            if exc.kind == "auth":
+                self._record_verdict(key, from_error(exc))
+            raise
+        self._record_verdict(key, Verdict("accepted", None))
+        return info
 
     async def find_model(self, model_id: str, base_url: str | None = None) -> ModelInfo | None:
         """The catalogue's entry for `model_id`, or None; a catalogue failure is never an error
@@ -495,6 +584,8 @@ class Core:
             pin = None
         if pin != settings.routing.provider:
             settings = attrs.evolve(settings, routing=attrs.evolve(settings.routing, provider=pin))
+        if settings.provider == "openrouter" and api_key and model is not None:
+            self._refuse_unaffordable(base_url, api_key, params, model, settings)
         context = chat_flow.ChatContext(
             settings=settings,
             api_key=api_key,
@@ -504,13 +595,53 @@ class Core:
             documents=self.documents,
         )
         try:
-            return await chat_flow.run_chat(
+            result = await chat_flow.run_chat(
                 context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls
             )
         except UpstreamError as exc:
+            self._after_chat(settings.provider, base_url, api_key, exc)
             if pin is None:
                 raise
             raise named_for_pin(exc, pin, model_id) from None
+        except asyncio.CancelledError:  # a stopped answer was still billed
+            if settings.provider == "openrouter" and api_key:
+                self.balances.refresh_soon(base_url, api_key)
+            raise
+        self._after_chat(settings.provider, base_url, api_key, None)
+        return result
+
+    def _refuse_unaffordable(
+        self, base_url: str, api_key: str, params: ChatParams, model: ModelInfo,
+        settings: Settings,
+    ) -> None:
+        """The worst-case check against the balance remembered for this key (never a request
+        here); when it refuses, the balance is refreshed for the next attempt."""
+        from .affordability import check_affordable
+
+        known = self.balances.known(base_url, api_key)
+        if known is None or known.balance_usd is None:
+            return
+        fitted = for_model(settings, model, params)
+        max_tokens = params.max_tokens or fitted.max_output_tokens
+        if (error := check_affordable(known.balance_usd, params, model, max_tokens)) is not None:
+            self.balances.refresh_soon(base_url, api_key)
+            raise error
+
+    def _after_chat(
+        self, provider: str, base_url: str, api_key: str | None, error: UpstreamError | None
+    ) -> None:
+        """What a chat taught about the key, and the balance refresh it calls for (in the
+        background: the chat's result is not held up)."""
+        if provider != "openrouter" or not api_key:
+            return
+        from .key_check import Verdict, from_error
+
+        if error is not None and error.kind == "auth":
+            self._record_verdict(api_key, from_error(error))
+            return
+        if error is None:
+            self._record_verdict(api_key, Verdict("accepted", None))
+        self.balances.refresh_soon(base_url, api_key)
 
 
 

@@ -89,6 +89,19 @@ MAX_ANSWER_CHARS = Limit(
     "OPENROUTER_LSP_MAX_ANSWER_CHARS", 8 * MIB,
     "characters of one answer (content plus reasoning), far above any model's output limit",
 )
+GENERATION_WAIT = Limit(
+    "OPENROUTER_LSP_GENERATION_WAIT_S", 6.0,
+    "seconds a chat whose stream carried no cost waits in all for /generation (which answers "
+    "404 for a few seconds after a request), retrying with backoff, before catalogue prices",
+)
+BALANCE_SETTLE = Limit(
+    "OPENROUTER_LSP_BALANCE_SETTLE_S", 0.5,
+    "seconds after a chat before its balance refresh, so the service has booked the chat",
+)
+KEY_CHECK_DEADLINE = Limit(
+    "OPENROUTER_LSP_KEY_CHECK_DEADLINE_S", 15.0,
+    "seconds the check of a newly set key may take before its verdict is \"unverified\"",
+)
 ALL = (
     CHAT_DEADLINE,
     REQUEST_DEADLINE,
@@ -99,6 +112,9 @@ ALL = (
     MAX_BODY_BYTES,
     MAX_SSE_LINE_CHARS,
     MAX_ANSWER_CHARS,
+    GENERATION_WAIT,
+    BALANCE_SETTLE,
+    KEY_CHECK_DEADLINE,
 )
 
 

@@ -3,8 +3,9 @@
 Each setting's mapping is asserted in `tests/test_chat.py`. For `openai-compatible` servers the
 body is plain OpenAI chat completions: none of the OpenRouter-only fields (`provider`,
 `transforms`, `plugins`, `usage`, `session_id`, `cache_control`, `reasoning`, `models`, a model
-variant, the settings' `max_tokens`, `reasoning_details`), which such servers may reject. Tools,
-images and tool messages are OpenAI's own and go to both.
+variant, the settings' `max_tokens`, `reasoning_details`), which such servers may reject; it
+asks for usage with `stream_options.include_usage`, which OpenAI-style servers need to report
+tokens at all. Tools, images and tool messages are OpenAI's own and go to both.
 
 The settings that depend on the model (`reasoningEffort`, `maxOutputTokens`) arrive here already
 fitted to it (`core/model_settings.py`).
@@ -225,6 +226,10 @@ def build_body(
     if params.temperature is not None:
         body["temperature"] = params.temperature
     if not openrouter:
+        # OpenAI-style servers (OpenAI, LiteLLM, vLLM…) stream usage only when asked; one that
+        # ignores the option still answers, without usage. OpenRouter always streams usage and
+        # documents the option as a deprecated no-op, so its body leaves it out.
+        body["stream_options"] = {"include_usage": True}
         return body
 
     if settings.fallback_models:

@@ -1,0 +1,14 @@
+/* Generated from schemas/openrouter.account.didChange.params.schema.json (openrouter/account/didChange notification params) by scripts/gen-types.mjs — do not edit. */
+
+export interface AccountDidChangeParams {
+  label: string | null;
+  limit: number | null;
+  usage: number | null;
+  limitRemaining: number | null;
+  isFreeTier: boolean | null;
+  balanceUsd: number | null;
+  totalCredits: number | null;
+  totalUsage: number | null;
+  balanceSource: ('credits' | 'key_limit') | null;
+  checkedAt: string | null;
+}
