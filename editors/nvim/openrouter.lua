@@ -3,8 +3,9 @@
 --   local openrouter = require("openrouter")   -- or dofile("/path/to/openrouter.lua")
 --   openrouter.setup({ settings = { modelId = "openai/gpt-4o" } })
 --
--- Commands: :OpenRouterChat [question]  :OpenRouterCancel  :OpenRouterKey  :OpenRouterModels [query]
---           :OpenRouterSettings  :OpenRouterAsk {question}
+-- Commands: :OpenRouterChat [question]  :OpenRouterCancel  :OpenRouterKey  :OpenRouterSignIn
+--           :OpenRouterModels [+free] [+tools] [+reasoning] [+images] [query]
+--           :OpenRouterEffort [effort]  :OpenRouterSettings  :OpenRouterAsk {question}
 -- Code actions (explain / add comments / rewrite) come from the server: select lines, then
 -- vim.lsp.buf.range_code_action() on 0.7, vim.lsp.buf.code_action() on 0.8+.
 local M = {}
@@ -13,9 +14,13 @@ M.config = {
   name = "openrouter",
   cmd = { "openrouter-lsp" },
   settings = {}, -- a partial settings document (camelCase), sent as section `openrouter`
+  -- function(url) -> boolean, how the sign-in page is opened; nil: the system opener
+  -- (vim.ui.open on 0.10+, else xdg-open / open)
+  open_url = nil,
 }
 
 local streams = {} -- partialResultToken -> function(value)
+local sign_ins = {} -- state of a running sign-in -> function(result) or true
 local counter = 0
 M.history = {} -- the chat conversation: { role = ..., content = ... }
 M.active = nil -- { client = ..., id = ... } of the running chat request
@@ -34,6 +39,19 @@ local function on_progress(err, result, ctx, config)
   return vim.lsp.handlers["$/progress"](err, result, ctx, config)
 end
 
+-- openrouter/signIn/didFinish: every sign-in ends exactly once, with a sentence for the user.
+local function on_sign_in_finished(_, result)
+  if not result then
+    return
+  end
+  local waiting = sign_ins[result.state]
+  sign_ins[result.state] = nil
+  notify(result.message, result.outcome == "signed_in" and vim.log.levels.INFO or vim.log.levels.WARN)
+  if type(waiting) == "function" then
+    waiting(result)
+  end
+end
+
 local function client_config()
   return {
     name = M.config.name,
@@ -41,13 +59,14 @@ local function client_config()
     root_dir = M.config.root_dir or vim.fn.getcwd(),
     settings = { openrouter = M.config.settings },
     init_options = { openrouter = M.config.settings },
-    handlers = { ["$/progress"] = on_progress },
+    handlers = { ["$/progress"] = on_progress, ["openrouter/signIn/didFinish"] = on_sign_in_finished },
   }
 end
 
 --- The running openrouter client, if any.
 function M.client()
-  for _, client in ipairs(vim.lsp.get_active_clients()) do
+  local clients = vim.lsp.get_clients and vim.lsp.get_clients() or vim.lsp.get_active_clients()
+  for _, client in ipairs(clients) do
     if client.name == M.config.name then
       return client
     end
@@ -95,26 +114,145 @@ function M.set_key(key, callback)
   end)
 end
 
---- Pick a model from the catalogue (optionally filtered) and make it the default.
-function M.models(query, callback)
-  M.request("openrouter/models/list", { query = query }, function(err, result)
+-- :OpenRouterModels flags -> models/list filters
+local MODEL_FILTERS = { free = "free", tools = "tools", reasoning = "reasoning", images = "imageInput" }
+
+local function describe_model(model)
+  local price = model.isFree and "  free"
+    or (model.pricing.prompt and string.format("  $%.2f/M in", model.pricing.prompt) or "")
+  local traits = {}
+  if model.supportsTools then table.insert(traits, "tools") end
+  if model.supportsReasoning then table.insert(traits, "reasoning") end
+  if model.supportsImages then table.insert(traits, "images") end
+  local context = model.contextLength and string.format("  %dK", math.floor(model.contextLength / 1000)) or ""
+  return model.id .. price .. context .. (#traits > 0 and ("  [" .. table.concat(traits, ", ") .. "]") or "")
+end
+
+--- Pick a model from the catalogue and make it the default. `filters` is a query string or a
+--- table { query=, free=, tools=, reasoning=, image_input=, sort= }; `callback(models)`, when
+--- given, receives the list instead of the menu.
+function M.models(filters, callback)
+  if type(filters) ~= "table" then
+    filters = { query = filters }
+  end
+  local params = {
+    query = filters.query,
+    free = filters.free or nil,
+    tools = filters.tools or nil,
+    reasoning = filters.reasoning or nil,
+    imageInput = filters.image_input or nil,
+    sort = filters.sort,
+  }
+  M.request("openrouter/models/list", params, function(err, result)
     if err then
       return notify(err.message, vim.log.levels.ERROR)
     end
     if callback then
       return callback(result.models)
     end
-    vim.ui.select(result.models, {
-      prompt = "OpenRouter model",
-      format_item = function(model)
-        local price = model.pricing.prompt and string.format("  $%.2f/M in", model.pricing.prompt) or ""
-        return model.id .. price
-      end,
-    }, function(model)
+    if #result.models == 0 then
+      return notify("no model matches these filters", vim.log.levels.WARN)
+    end
+    vim.ui.select(result.models, { prompt = "OpenRouter model", format_item = describe_model }, function(model)
       if model then
         M.settings({ modelId = model.id })
       end
     end)
+  end)
+end
+
+--- `:OpenRouterModels +free +tools mini` -> { free = true, tools = true, query = "mini" }
+function M.parse_model_filters(args)
+  local filters, words = {}, {}
+  for _, word in ipairs(vim.split(args or "", "%s+", { trimempty = true })) do
+    local flag = word:match("^%+(%w+)$")
+    if flag and MODEL_FILTERS[flag] then
+      filters[flag == "images" and "image_input" or flag] = true
+    else
+      table.insert(words, word)
+    end
+  end
+  filters.query = #words > 0 and table.concat(words, " ") or nil
+  return filters
+end
+
+--- The current model's catalogue entry: `callback(model or nil, model_id)`.
+function M.current_model(callback)
+  M.settings(nil, function(view)
+    M.request("openrouter/models/list", { query = view.modelId }, function(err, result)
+      if err then
+        return notify(err.message, vim.log.levels.ERROR)
+      end
+      for _, model in ipairs(result.models) do
+        if model.id == view.modelId then
+          return callback(model, view.modelId)
+        end
+      end
+      callback(nil, view.modelId)
+    end)
+  end)
+end
+
+--- Choose the reasoning effort among those the current model supports ("default" always).
+--- With `effort` given, set it without a menu. `callback(view)` after the update.
+function M.effort(effort, callback)
+  M.current_model(function(model, model_id)
+    if not model then
+      return notify(model_id .. " is not in the catalogue: its efforts are unknown", vim.log.levels.WARN)
+    end
+    if not model.supportsReasoning or #model.supportedEfforts == 0 then
+      return notify(model.id .. " does not reason: it takes no reasoning effort", vim.log.levels.WARN)
+    end
+    local function apply(choice)
+      if choice then
+        M.settings({ reasoningEffort = choice }, callback)
+      end
+    end
+    if effort then
+      return apply(effort)
+    end
+    local choices = { "default" }
+    vim.list_extend(choices, model.supportedEfforts)
+    vim.ui.select(choices, {
+      prompt = "Reasoning effort for " .. model.id,
+      format_item = function(choice)
+        return choice == "default" and ("default (" .. (model.defaultEffort or "the provider's") .. ")") or choice
+      end,
+    }, apply)
+  end)
+end
+
+local function open_url(url)
+  if M.config.open_url then
+    return M.config.open_url(url)
+  end
+  if vim.ui.open then
+    local _, err = vim.ui.open(url)
+    return err == nil
+  end
+  local opener = vim.fn.has("mac") == 1 and "open" or "xdg-open"
+  if vim.fn.executable(opener) == 1 then
+    return vim.fn.jobstart({ opener, url }, { detach = true }) > 0
+  end
+  return false
+end
+
+--- Sign in with OpenRouter: the server listens on a loopback callback, the browser opens the
+--- authorisation page, and the key lands in the server's key store. `callback(result)` gets the
+--- openrouter/signIn/didFinish params (outcome, message, apiKey); `callback(nil, err)` when the
+--- sign-in could not start.
+function M.sign_in(callback)
+  M.request("openrouter/signIn/start", {}, function(err, started)
+    if err then
+      notify(err.message, vim.log.levels.ERROR)
+      return callback and callback(nil, err)
+    end
+    sign_ins[started.state] = callback or true
+    if open_url(started.authUrl) then
+      notify("finish signing in in the browser")
+    else
+      notify("to sign in, open this address in a browser: " .. started.authUrl)
+    end
   end)
 end
 
@@ -229,7 +367,12 @@ local function create_commands()
   command("OpenRouterChat", function(a) M.chat(a.args ~= "" and a.args or nil) end, { nargs = "?" })
   command("OpenRouterCancel", function() M.cancel() end, {})
   command("OpenRouterKey", function() M.set_key() end, {})
-  command("OpenRouterModels", function(a) M.models(a.args ~= "" and a.args or nil) end, { nargs = "?" })
+  command("OpenRouterModels", function(a) M.models(M.parse_model_filters(a.args)) end, {
+    nargs = "*",
+    complete = function() return { "+free", "+tools", "+reasoning", "+images" } end,
+  })
+  command("OpenRouterEffort", function(a) M.effort(a.args ~= "" and a.args or nil) end, { nargs = "?" })
+  command("OpenRouterSignIn", function() M.sign_in() end, {})
   command("OpenRouterSettings", function() M.settings() end, {})
   command("OpenRouterAsk", function(a) M.command("openrouter.ask", { a.args }) end, { nargs = "+" })
 end
