@@ -7,7 +7,8 @@
 ;;   M-x eglot                                    ; in a buffer of one of those modes
 ;;
 ;; Commands: `openrouter-chat' (streams into *openrouter-chat*), `openrouter-cancel',
-;; `openrouter-set-key', `openrouter-models', `openrouter-settings', `openrouter-ask'.
+;; `openrouter-set-key', `openrouter-sign-in', `openrouter-models' (with C-u: filters free / tools /
+;; reasoning / images), `openrouter-reasoning-effort', `openrouter-settings', `openrouter-ask'.
 ;; Code actions on the region: M-x eglot-code-actions ("OpenRouter: Explain selection", ...).
 
 ;;; Code:
@@ -15,6 +16,8 @@
 (require 'cl-lib)
 (require 'eglot)
 (require 'jsonrpc)
+(require 'seq)
+(require 'subr-x)
 
 (defgroup openrouter nil "OpenRouter through openrouter-lsp." :group 'tools)
 
@@ -22,6 +25,12 @@
   "The command that starts the language server."
   :type '(repeat string))
 
+(defcustom openrouter-browse-url-function #'browse-url
+  "How the sign-in page is opened: a function of the URL (the system opener by default)."
+  :type 'function)
+
+(defvar openrouter--sign-ins (make-hash-table :test #'equal)
+  "State of a running sign-in -> function called with its `openrouter/signIn/didFinish' params.")
 (defvar openrouter--streams (make-hash-table :test #'equal)
   "Chat partialResultToken -> function called with each `$/progress' value.")
 (defvar openrouter--counter 0)
@@ -55,19 +64,86 @@ Eglot runs one server per major mode: pick modes no other server needs."
     (message "OpenRouter: API key saved (%s)" (plist-get status :hint))
     status))
 
-(defun openrouter-models (&optional query)
-  "Choose the default model among those matching QUERY; return the list of model plists."
-  (interactive (list (read-string "Filter models (empty for all): ")))
-  (let* ((result (openrouter-request :openrouter/models/list
-                                     (if (and query (not (string-empty-p query)))
-                                         `(:query ,query)
-                                       eglot--{})))
+(defconst openrouter-model-filters
+  '(("free" . :free) ("tools" . :tools) ("reasoning" . :reasoning) ("images" . :imageInput))
+  "Filter names offered by `openrouter-models' -> their `openrouter/models/list' parameter.")
+
+(defun openrouter--describe-model (model)
+  (let ((pricing (plist-get model :pricing)))
+    (concat (plist-get model :id)
+            (cond ((eq (plist-get model :isFree) t) "  free")
+                  ((numberp (plist-get pricing :prompt))
+                   (format "  $%.2f/M in" (plist-get pricing :prompt)))
+                  (t ""))
+            (let ((traits (delq nil (list (and (eq (plist-get model :supportsTools) t) "tools")
+                                          (and (eq (plist-get model :supportsReasoning) t) "reasoning")
+                                          (and (eq (plist-get model :supportsImages) t) "images")))))
+              (if traits (format "  [%s]" (string-join traits ", ")) "")))))
+
+(defun openrouter-models (&optional query filters)
+  "Choose the default model among those matching QUERY and FILTERS; return the model plists.
+FILTERS is a list of names from `openrouter-model-filters' (\"free\", \"tools\", ...);
+interactively, a prefix argument asks for them."
+  (interactive
+   (list (read-string "Filter models by name (empty for all): ")
+         (when current-prefix-arg
+           (completing-read-multiple "Only models that are (comma-separated): "
+                                     (mapcar #'car openrouter-model-filters) nil t))))
+  (let* ((params (append (when (and query (not (string-empty-p query))) `(:query ,query))
+                         (mapcan (lambda (name)
+                                   (let ((key (cdr (assoc name openrouter-model-filters))))
+                                     (unless key (user-error "OpenRouter: unknown filter %s" name))
+                                     (list key t)))
+                                 filters)))
+         (result (openrouter-request :openrouter/models/list (or params eglot--{})))
          (models (append (plist-get result :models) nil)))
-    (when (called-interactively-p 'interactive)
-      (let ((id (completing-read "OpenRouter model: "
-                                 (mapcar (lambda (m) (plist-get m :id)) models) nil t)))
-        (openrouter-settings `(:modelId ,id))))
+    (when (called-interactively-p 'any)
+      (unless models (user-error "OpenRouter: no model matches these filters"))
+      (let* ((labels (mapcar (lambda (m) (cons (openrouter--describe-model m) m)) models))
+             (label (completing-read "OpenRouter model: " labels nil t)))
+        (openrouter-settings `(:modelId ,(plist-get (cdr (assoc label labels)) :id)))))
     models))
+
+(defun openrouter-current-model ()
+  "The catalogue entry (a plist) of the current model, or nil when the catalogue lacks it."
+  (let* ((id (plist-get (openrouter-request :openrouter/settings/get nil) :modelId))
+         (models (plist-get (openrouter-request :openrouter/models/list `(:query ,id)) :models)))
+    (or (seq-find (lambda (m) (equal (plist-get m :id) id)) models)
+        (user-error "OpenRouter: %s is not in the catalogue: its efforts are unknown" id))))
+
+(defun openrouter-reasoning-effort (effort)
+  "Set the reasoning EFFORT; the choices are the current model's supported efforts."
+  (interactive
+   (let* ((model (openrouter-current-model))
+          (efforts (append (plist-get model :supportedEfforts) nil)))
+     (unless (and (eq (plist-get model :supportsReasoning) t) efforts)
+       (user-error "OpenRouter: %s does not reason: it takes no reasoning effort"
+                   (plist-get model :id)))
+     (list (completing-read (format "Reasoning effort for %s: " (plist-get model :id))
+                            (cons "default" efforts) nil t nil nil "default"))))
+  (openrouter-settings `(:reasoningEffort ,effort)))
+
+(defun openrouter-sign-in (&optional callback)
+  "Sign in with OpenRouter: open the authorisation page; the server stores the new key.
+CALLBACK, when given, is called with the `openrouter/signIn/didFinish' params."
+  (interactive)
+  (let ((started (openrouter-request :openrouter/signIn/start nil)))
+    (puthash (plist-get started :state) (or callback #'ignore) openrouter--sign-ins)
+    (condition-case nil
+        (progn (funcall openrouter-browse-url-function (plist-get started :authUrl))
+               (message "OpenRouter: finish signing in in the browser"))
+      (error (message "OpenRouter: to sign in, open this address in a browser: %s"
+                      (plist-get started :authUrl))))
+    started))
+
+(cl-defmethod eglot-handle-notification
+  (_server (_method (eql openrouter/signIn/didFinish)) &rest result &key state message
+           &allow-other-keys)
+  "Tell how a sign-in ended (every sign-in ends exactly once)."
+  (let ((callback (gethash state openrouter--sign-ins)))
+    (remhash state openrouter--sign-ins)
+    (message "OpenRouter: %s" message)
+    (when callback (funcall callback result))))
 
 (defun openrouter-settings (&optional patch)
   "Show the effective settings, or apply PATCH (a plist, persisted) and show the result."

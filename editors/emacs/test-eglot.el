@@ -38,6 +38,65 @@
 
 (defun test-env (name) (or (getenv name) (error "%s is not set" name)))
 
+(defun test-all (models key)
+  (and models (cl-every (lambda (m) (eq (plist-get m key) t)) models)))
+
+(defun test-choosing-a-model ()
+  (dolist (filter '(("free" . :isFree) ("tools" . :supportsTools)
+                    ("reasoning" . :supportsReasoning) ("images" . :supportsImages)))
+    (test-check (format "models filtered: %s" (car filter))
+                (test-all (openrouter-models nil (list (car filter))) (cdr filter))))
+  ;; Through the command and its menus: filters, then a reasoning model whose efforts are listed.
+  (let* ((reasoner (seq-find (lambda (m) (>= (length (plist-get m :supportedEfforts)) 2))
+                             (openrouter-models nil '("reasoning"))))
+         (efforts (append (plist-get reasoner :supportedEfforts) nil))
+         offered)
+    (cl-letf (((symbol-function 'read-string) (lambda (&rest _) (plist-get reasoner :id)))
+              ((symbol-function 'completing-read-multiple) (lambda (&rest _) '("reasoning")))
+              ((symbol-function 'completing-read)
+               (lambda (_prompt labels &rest _)
+                 (setq offered (mapcar #'car labels))
+                 (seq-find (lambda (l) (string-prefix-p (plist-get reasoner :id) l)) offered))))
+      (let ((current-prefix-arg '(4)))
+        (call-interactively #'openrouter-models)))
+    (test-check "a model chosen from the filtered menu becomes the default"
+                (equal (plist-get (openrouter-request :openrouter/settings/get nil) :modelId)
+                       (plist-get reasoner :id))
+                offered)
+    (test-check "the menu describes each model"
+                (and offered (string-match-p "reasoning" (car offered))) offered)
+    (cl-letf (((symbol-function 'completing-read)
+               (lambda (_prompt choices &rest _) (setq offered choices) (car (last choices)))))
+      (call-interactively #'openrouter-reasoning-effort))
+    (test-check "effort choices are the model's supportedEfforts"
+                (equal offered (cons "default" efforts)) (list offered efforts))
+    (test-check "the chosen effort is saved"
+                (equal (plist-get (openrouter-request :openrouter/settings/get nil) :reasoningEffort)
+                       (car (last efforts)))))
+  (openrouter-settings '(:modelId "openai/gpt-4o" :reasoningEffort "default"))
+  (let* ((asked nil)
+         (refused (cl-letf (((symbol-function 'completing-read) (lambda (&rest _) (setq asked t))))
+                    (condition-case err (progn (call-interactively #'openrouter-reasoning-effort) nil)
+                      (user-error (cadr err))))))
+    (test-check "a model that does not reason gets no effort menu"
+                (and (not asked) refused (string-match-p "does not reason" refused)) refused)))
+
+(defun test-signing-in ()
+  (let ((before (plist-get (openrouter-request :openrouter/settings/get nil) :apiKey))
+        (browse-url-browser-function #'browse-url-xdg-open) ; the system opener (a test browser)
+        result)
+    (openrouter-sign-in (lambda (r) (setq result r)))
+    (test-wait (lambda () result) 30)
+    (test-check "sign in with OpenRouter through the browser and the loopback callback"
+                (and (equal (plist-get result :outcome) "signed_in")
+                     (eq (plist-get (plist-get result :apiKey) :isSet) t))
+                result)
+    (test-check "the signed-in key replaced the pasted one"
+                (not (equal (plist-get (plist-get (openrouter-request :openrouter/settings/get nil)
+                                                  :apiKey)
+                                       :hint)
+                            (plist-get before :hint))))))
+
 (cl-defun test-run ()
   (let* ((evil (test-env "OPENROUTER_TEST_EVIL_URL"))
          (buffer (find-file-noselect (test-env "OPENROUTER_TEST_FILE")))
@@ -117,6 +176,8 @@
         (test-check "the answer was shown (window/showMessage: no showDocument in eglot 1.9)"
                     (cl-some (lambda (m) (string-search (substring (plist-get answer :content) 0 30) m))
                              test-messages)))
+      (test-choosing-a-model)
+      (test-signing-in)
       (eglot-shutdown server))))
 
 (condition-case problem
