@@ -21,6 +21,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
 
+from openrouter_lsp.history.store import ConversationStore
+from openrouter_lsp.protocol import ChatUsage, StoredMessage
+
 KEY = "sk-or-v1-entry-points-test-key-77aa"
 
 
@@ -38,6 +41,8 @@ class Case:
     # The part of the result both entry points must agree on.
     compare: Callable[[Any], Any] = lambda result: result
     succeeds: bool = True  # or fails with -32602 (every failing case here is invalid input)
+    # Prepares the state folder both runs start from (a saved conversation).
+    seed: Callable[[Path], None] | None = None
 
 
 def as_argument(name: str) -> Callable[[str], str]:
@@ -55,6 +60,35 @@ def update(patch: Any, **extra: Any) -> Case:
         **extra,
     )
 
+
+def seed_conversation(home: Path) -> None:
+    """A saved conversation of two messages, written the way a server writes it."""
+    store = ConversationStore(home / "history.sqlite3")
+    try:
+        store.append("saved", [
+            StoredMessage(role="user", content="What is a monad?"),
+            StoredMessage(role="assistant", content="A burrito.", model="openai/gpt-4o",
+                          usage=ChatUsage(prompt_tokens=9, completion_tokens=3, cost_usd=0.0001)),
+        ])
+    finally:
+        store.close()
+
+
+def conversation_case(
+    name: str, method: str, params: Any, command: str, arguments: list[Any], **extra: Any
+) -> Case:
+    # A rename or truncate stamps the time it ran: the two runs differ only in that.
+    def without_times(result: Any) -> Any:
+        if isinstance(result, dict):
+            return {k: without_times(v) for k, v in result.items() if k != "updatedAt"}
+        return result
+
+    return Case(name, method, params, command, arguments, seed=seed_conversation,
+                compare=without_times, **extra)
+
+
+SAVED = {"conversationId": "saved"}
+UNKNOWN = {"conversationId": "nobody-knows-it"}
 
 CASES = [
     update({"routing": {"sort": "price"}}),
@@ -124,6 +158,39 @@ CASES = [
             m["id"] for m in result["models"]) if "models" in result else sorted(
             result["modelIds"]),
     ),
+    conversation_case("list conversations", "openrouter/conversations/list", {},
+                      "openrouter.listConversations", []),
+    conversation_case("get a conversation", "openrouter/conversations/get", SAVED,
+                      "openrouter.getConversation", [SAVED]),
+    conversation_case("get a conversation by its id alone", "openrouter/conversations/get",
+                      SAVED, "openrouter.getConversation", ["saved"]),
+    conversation_case("get an unknown conversation", "openrouter/conversations/get", UNKNOWN,
+                      "openrouter.getConversation", [UNKNOWN], succeeds=False),
+    conversation_case("get an unknown conversation by its id", "openrouter/conversations/get",
+                      UNKNOWN, "openrouter.getConversation", ["nobody-knows-it"],
+                      path_map=as_argument("conversationId"), succeeds=False),
+    conversation_case("get without an id", "openrouter/conversations/get", {},
+                      "openrouter.getConversation", [{}], succeeds=False),
+    conversation_case("rename a conversation", "openrouter/conversations/rename",
+                      {**SAVED, "title": "Monads"}, "openrouter.renameConversation",
+                      [{**SAVED, "title": "Monads"}]),
+    conversation_case("rename to a blank title", "openrouter/conversations/rename",
+                      {**SAVED, "title": "  "}, "openrouter.renameConversation",
+                      [{**SAVED, "title": "  "}], succeeds=False),
+    conversation_case("delete a conversation", "openrouter/conversations/delete", SAVED,
+                      "openrouter.deleteConversation", ["saved"]),
+    conversation_case("delete an unknown conversation", "openrouter/conversations/delete",
+                      UNKNOWN, "openrouter.deleteConversation", [UNKNOWN]),
+    conversation_case("truncate a conversation", "openrouter/conversations/truncate",
+                      {**SAVED, "keepMessages": 1}, "openrouter.truncateConversation",
+                      [{**SAVED, "keepMessages": 1}]),
+    conversation_case("truncate past the end", "openrouter/conversations/truncate",
+                      {**SAVED, "keepMessages": 3}, "openrouter.truncateConversation",
+                      [{**SAVED, "keepMessages": 3}], succeeds=False),
+    conversation_case("export a conversation", "openrouter/conversations/export", SAVED,
+                      "openrouter.exportConversation", ["saved"]),
+    conversation_case("export an unknown conversation", "openrouter/conversations/export",
+                      UNKNOWN, "openrouter.exportConversation", [UNKNOWN], succeeds=False),
 ]
 
 
@@ -193,6 +260,8 @@ async def call(session: LspSession, case: Case, via_command: bool) -> Outcome:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 async def test_method_and_command_agree(home: Path, tmp_path: Path, case: Case) -> None:
+    if case.seed is not None:
+        case.seed(home)
     by_method, state_after_method = await run_once(home, tmp_path, case, via_command=False)
     by_command, state_after_command = await run_once(home, tmp_path, case, via_command=True)
     assert by_command == by_method

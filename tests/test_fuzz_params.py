@@ -426,6 +426,20 @@ def targets(attack: Attack) -> list[Target]:
         st.lists(messages, min_size=1, max_size=3), st.just([]), st.just(too_many)
     )
     empty = st.one_of(no_params, a.objects({}, {}))
+    conversation_ids = st.one_of(
+        st.sampled_from(["fuzz-conversation", "", "   ", "x" * 257]), a.text
+    )
+    conversation = a.objects({"conversationId": conversation_ids}, {})
+    rename = a.objects(
+        {"conversationId": conversation_ids, "title": st.one_of(st.just("A title"), a.text)}, {}
+    )
+    truncate = a.objects(
+        {
+            "conversationId": conversation_ids,
+            "keepMessages": st.one_of(st.integers(-1, 3), st.sampled_from([2**31, 2**63])),
+        },
+        {},
+    )
     methods = {
         protocol.SETTINGS_GET: empty,
         protocol.SETTINGS_UPDATE: a.objects({"patch": patches}, {}),
@@ -463,6 +477,12 @@ def targets(attack: Attack) -> list[Target]:
                 "partialResultToken": valid_tokens,
             },
         ),
+        protocol.CONVERSATIONS_LIST: empty,
+        protocol.CONVERSATIONS_GET: conversation,
+        protocol.CONVERSATIONS_RENAME: rename,
+        protocol.CONVERSATIONS_DELETE: conversation,
+        protocol.CONVERSATIONS_TRUNCATE: truncate,
+        protocol.CONVERSATIONS_EXPORT: conversation,
     }
     found = [
         Target(method, method, METHOD_TIMEOUTS.get(method, QUICK_TIMEOUT_S), params)
@@ -509,6 +529,12 @@ def targets(attack: Attack) -> list[Target]:
         "openrouter.chooseEffort": arguments(st.sampled_from(["default", "low", "high", "max"])),
         "openrouter.explainSelection": arguments(selections),
         "openrouter.rewriteSelection": arguments(selections),
+        "openrouter.listConversations": arguments(),
+        "openrouter.getConversation": arguments(st.one_of(conversation_ids, conversation)),
+        "openrouter.renameConversation": arguments(rename),
+        "openrouter.deleteConversation": arguments(st.one_of(conversation_ids, conversation)),
+        "openrouter.truncateConversation": arguments(truncate),
+        "openrouter.exportConversation": arguments(st.one_of(conversation_ids, conversation)),
     }
     for command, args in commands.items():
         envelope = st.fixed_dictionaries(

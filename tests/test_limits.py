@@ -30,6 +30,11 @@ TARGETS: list[tuple[str, type, str, dict[str, Any]]] = [
     ("openrouter/signIn/start", protocol.SignInStartParams, "",
      {"callbackUrl": "vscode://openrouter.openrouter-lsp/signin"}),
     ("openrouter/signIn/complete", protocol.SignInCompleteParams, "", {"code": "c0de"}),
+    ("openrouter/conversations/get", protocol.ConversationParams, "", {}),
+    ("openrouter/conversations/rename", protocol.ConversationRenameParams, "",
+     {"conversationId": "c", "title": "t"}),
+    ("openrouter/conversations/truncate", protocol.ConversationTruncateParams, "",
+     {"conversationId": "c", "keepMessages": 0}),
 ]
 
 

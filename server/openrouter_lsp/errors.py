@@ -56,6 +56,11 @@ class UpstreamError(OpenRouterLspError):
         return self.detail.kind
 
 
+class HistoryUnavailable(OpenRouterLspError):
+    """The conversation history cannot be read or written (locked by another process, or
+    unusable); JSON-RPC -32603 with `data.kind = "history"` and this sentence."""
+
+
 def upstream_error(kind: ErrorKind, message: str, **extra: Any) -> UpstreamError:
     return UpstreamError(UpstreamErrorData(kind=kind, message=message, **extra))
 

@@ -25,6 +25,12 @@ SIGN_IN_START = "openrouter/signIn/start"
 SIGN_IN_COMPLETE = "openrouter/signIn/complete"
 SIGN_IN_CANCEL = "openrouter/signIn/cancel"
 SIGN_IN_DID_FINISH = "openrouter/signIn/didFinish"  # server -> client notification
+CONVERSATIONS_LIST = "openrouter/conversations/list"
+CONVERSATIONS_GET = "openrouter/conversations/get"
+CONVERSATIONS_RENAME = "openrouter/conversations/rename"
+CONVERSATIONS_DELETE = "openrouter/conversations/delete"
+CONVERSATIONS_TRUNCATE = "openrouter/conversations/truncate"
+CONVERSATIONS_EXPORT = "openrouter/conversations/export"
 
 # JSON-RPC error codes beyond the standard ones.
 UPSTREAM_ERROR_CODE = -32001
@@ -47,6 +53,8 @@ MAX_PRICE_PER_MILLION = 1_000_000.0  # USD per million tokens: $1 a token, above
 MAX_FAVORITES = 200  # `favoriteModels`
 MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most three fallbacks
 MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
+MAX_TITLE_LENGTH = 200  # a conversation's title
+MAX_STORED_MESSAGES = 1_000_000  # `keepMessages`: above any conversation a person keeps
 
 LIMITS = "limits"  # the attrs metadata key; values are JSON Schema keywords
 
@@ -173,6 +181,8 @@ class Settings:
     # Model ids the user starred: they come first in models/list (ids the catalogue does not
     # list are kept, and skipped there).
     favorite_models: list[str] = limited(attrs.Factory(list), max_items=MAX_FAVORITES)
+    # Conversations saved in the state folder (history.sqlite3); off: kept in memory only.
+    chat_history: bool = True
 
     @property
     def effective_base_url(self) -> str:
@@ -224,6 +234,7 @@ class SettingsView:
     effective_base_url: str
     provider_pin: ProviderPin
     favorite_models: list[str]
+    chat_history: bool
 
 
 # --- params ------------------------------------------------------------------------------------
@@ -287,6 +298,27 @@ class ChatParams:
     temperature: float | None = limited(None, minimum=0, maximum=2)
     conversation_id: str | None = limited(None, max_length=MAX_ID_LENGTH)
     partial_result_token: str | int | None = limited(None, max_length=MAX_ID_LENGTH)
+
+
+@attrs.define
+class ConversationParams:
+    """Names one conversation: the id the client chose when it first chatted with it."""
+
+    conversation_id: str = limited(max_length=MAX_ID_LENGTH)
+
+
+@attrs.define
+class ConversationRenameParams:
+    conversation_id: str = limited(max_length=MAX_ID_LENGTH)
+    title: str = limited(max_length=MAX_TITLE_LENGTH)
+
+
+@attrs.define
+class ConversationTruncateParams:
+    """Keep the first `keepMessages` messages and drop the rest (regenerate, edit and resend)."""
+
+    conversation_id: str = limited(max_length=MAX_ID_LENGTH)
+    keep_messages: int = limited(minimum=0, maximum=MAX_STORED_MESSAGES)
 
 
 @attrs.define
@@ -420,6 +452,68 @@ class ChatResult:
     provider: str | None
     generation_id: str | None
     usage: ChatUsage
+    # The conversation the answer was appended to (the request's `conversationId`), or null
+    conversation_id: str | None = None
+
+
+@attrs.define
+class ConversationTotals:
+    """Sums over a conversation's stored messages (unknown counts and costs count as 0)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@attrs.define
+class ConversationSummary:
+    id: str
+    title: str  # the first user message, trimmed, until renamed; "" before one
+    created_at: str  # ISO-8601, UTC
+    updated_at: str
+    message_count: int
+    model: str | None  # the model of the latest answer
+    totals: ConversationTotals
+
+
+@attrs.define
+class StoredMessage(ChatMessage):
+    """A message as the conversation keeps it: the ChatMessage sent or received, and what is
+    known about the answer that produced it (null for the messages the client sent)."""
+
+    created_at: str = ""
+    model: str | None = None
+    provider: str | None = None
+    generation_id: str | None = None
+    usage: ChatUsage | None = None
+    reasoning: str | None = None
+    # The answer's finish reason; "cancelled" for an answer stopped part-way (its text so far)
+    finish_reason: str | None = None
+
+
+@attrs.define
+class Conversation(ConversationSummary):
+    messages: list[StoredMessage]
+
+
+@attrs.define
+class ConversationsListResult:
+    conversations: list[ConversationSummary]  # newest first
+
+
+@attrs.define
+class ConversationGetResult:
+    conversation: Conversation
+
+
+@attrs.define
+class ConversationDeleteResult:
+    deleted: bool  # false: there was no such conversation
+
+
+@attrs.define
+class ConversationExportResult:
+    markdown: str
 
 
 @attrs.define
@@ -475,6 +569,12 @@ METHODS: dict[str, tuple[type, type]] = {
     SIGN_IN_START: (SignInStartParams, SignInStartResult),
     SIGN_IN_COMPLETE: (SignInCompleteParams, SignInResult),
     SIGN_IN_CANCEL: (EmptyParams, SignInResult),
+    CONVERSATIONS_LIST: (EmptyParams, ConversationsListResult),
+    CONVERSATIONS_GET: (ConversationParams, ConversationGetResult),
+    CONVERSATIONS_RENAME: (ConversationRenameParams, ConversationSummary),
+    CONVERSATIONS_DELETE: (ConversationParams, ConversationDeleteResult),
+    CONVERSATIONS_TRUNCATE: (ConversationTruncateParams, ConversationSummary),
+    CONVERSATIONS_EXPORT: (ConversationParams, ConversationExportResult),
 }
 NOTIFICATIONS: dict[str, type] = {
     SETTINGS_DID_CHANGE: SettingsView,

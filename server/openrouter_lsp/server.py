@@ -62,7 +62,7 @@ class OpenRouterLanguageServer(LanguageServer):
 
 
 def build_server() -> OpenRouterLanguageServer:
-    from .features import chat, editor, models, settings, signin
+    from .features import chat, conversations, editor, models, settings, signin
 
     server = OpenRouterLanguageServer()
 
@@ -74,6 +74,6 @@ def build_server() -> OpenRouterLanguageServer:
     async def on_shutdown(_: Any) -> None:
         await server.ctx.close()
 
-    for feature in (settings, models, chat, signin, editor):
+    for feature in (settings, models, chat, conversations, signin, editor):
         feature.register(server)
     return server

@@ -18,6 +18,7 @@ from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error, ups
 from ..protocol import (
     AccountInfo,
     ApiKeyStatus,
+    ChatMessage,
     ChatParams,
     ChatResult,
     FieldError,
@@ -41,6 +42,7 @@ from .pins import named_for_pin, pin_status
 
 if TYPE_CHECKING:
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
+    from .conversations import Conversations
     from .signin import SignInFlow
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class Core:
         self._settings: SettingsStore | None = None
         self._keys: KeyStore | None = None
         self._catalogue: Catalogue | None = None
+        self._conversations: Conversations | None = None
 
     # --- state, opened on first use (not while the editor waits for `initialize`) ---
 
@@ -100,6 +103,24 @@ class Core:
 
             self._catalogue = Catalogue(self.folder)
         return self._catalogue
+
+    @property
+    def conversations(self) -> Conversations:
+        """The saved conversations (`core/conversations.py`); opened on first use."""
+        if self._conversations is None:
+            from .conversations import Conversations
+
+            self._conversations = Conversations(
+                lambda: self.folder,
+                enabled=lambda: self.settings.current.chat_history,
+                warn=self._warn,
+            )
+        return self._conversations
+
+    def history(self) -> Conversations:
+        """The conversations, after taking another window's change (say, to `chatHistory`)."""
+        self.sync_with_disk()
+        return self.conversations
 
     def open_state(self) -> None:
         """Open the state now, so that a corrupt file is reported at once."""
@@ -143,6 +164,7 @@ class Core:
             effective_base_url=s.effective_base_url,
             provider_pin=self._pin_status(),
             favorite_models=list(s.favorite_models),
+            chat_history=s.chat_history,
         )
 
     def _pin_status(self) -> ProviderPin:
@@ -328,9 +350,12 @@ class Core:
         return flow.finish("cancelled", message)
 
     def close(self) -> None:
-        """Before the server exits: a waiting sign-in ends (its callback server closes)."""
+        """Before the server exits: a waiting sign-in ends (its callback server closes), the
+        history database is closed."""
         if self._sign_in is not None and not self._sign_in.done:
             self.sign_in_cancel("The server shut down; sign in again.")
+        if self._conversations is not None:
+            self._conversations.close()
 
     async def sign_in_outcome(self, state: str) -> SignInResult | None:
         """How the flow named `state` ends (waits); None when it is not the current one."""
@@ -410,8 +435,58 @@ class Core:
     async def chat(
         self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
     ) -> ChatResult:
+        """A chat; with `conversationId` the server holds the history: `messages` are this
+        turn's new ones, sent after the stored ones and appended with the answer (see
+        `_chat_in_conversation`)."""
         self.sync_with_disk()
         chat_flow.check_total_size(params)
+        if params.conversation_id is not None:
+            return await self._chat_in_conversation(params, on_delta or _ignore_delta)
+        return await self._chat(params, on_delta)
+
+    async def _chat_in_conversation(
+        self, params: ChatParams, on_delta: chat_flow.OnDelta
+    ) -> ChatResult:
+        """Stored messages + new ones upstream. After an answer the new messages and the answer
+        are appended; a failed chat appends nothing (the client sends the same messages again);
+        a chat stopped after text streamed appends the new messages and the text so far
+        (`finishReason: "cancelled"`, no usage: the stream never reported it)."""
+        from .conversations import check_id, stored
+
+        conversation_id = check_id(params.conversation_id or "")
+        conversations = self.conversations
+        history = conversations.history(conversation_id)  # before anything is sent
+        content: list[str] = []
+        reasoning: list[str] = []
+
+        def collect(text: str | None, thought: str | None) -> None:
+            if text:
+                content.append(text)
+            if thought:
+                reasoning.append(thought)
+            on_delta(text, thought)
+
+        new = [stored(message) for message in params.messages]
+        sent = attrs.evolve(params, messages=[*history, *params.messages])
+        try:
+            result = await self._chat(sent, collect)
+        except asyncio.CancelledError:
+            if content:
+                partial = stored(
+                    ChatMessage(role="assistant", content="".join(content)),
+                    reasoning="".join(reasoning) or None,
+                    finish_reason="cancelled",
+                )
+                conversations.save_turn(conversation_id, [*new, partial])
+            raise
+        from .conversations import answer_message
+
+        conversations.save_turn(conversation_id, [*new, answer_message(result)])
+        return attrs.evolve(result, conversation_id=conversation_id)
+
+    async def _chat(
+        self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
+    ) -> ChatResult:
         settings = self.settings.current
         api_key = self.api_key()
         # Local OpenAI-compatible servers often need no key; OpenRouter always does.

@@ -43,6 +43,12 @@ SHOW_SETTINGS = "openrouter.showSettings"
 UPDATE_SETTINGS = "openrouter.updateSettings"
 SIGN_IN = "openrouter.signIn"
 CHOOSE_EFFORT = "openrouter.chooseEffort"
+LIST_CONVERSATIONS = "openrouter.listConversations"
+GET_CONVERSATION = "openrouter.getConversation"
+RENAME_CONVERSATION = "openrouter.renameConversation"
+DELETE_CONVERSATION = "openrouter.deleteConversation"
+TRUNCATE_CONVERSATION = "openrouter.truncateConversation"
+EXPORT_CONVERSATION = "openrouter.exportConversation"
 
 ANSWERS_DIR = "answers"
 KEEP_ANSWERS = 50
@@ -169,10 +175,19 @@ def _slug(text: str) -> str:
 
 async def show_answer(server: OpenRouterLanguageServer, title: str, content: str) -> str:
     """Write the answer as Markdown in the state folder and show it; returns the file's URI."""
+    return await show_document(server, title, f"# {title}\n\n{content}\n", content)
+
+
+async def show_document(
+    server: OpenRouterLanguageServer, title: str, document: str, content: str | None = None
+) -> str:
+    """Write `document` (Markdown) in the state folder and show it, or show `content` (default:
+    the document) in a message; returns the file's URI."""
+    content = document if content is None else content
     folder = server.ctx.core.folder / ANSWERS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}-{_slug(title)}.md"
-    write_atomic(path, f"# {title}\n\n{content}\n".encode(), 0o600)
+    write_atomic(path, document.encode(), 0o600)
     for old in sorted(folder.glob("*.md"))[:-KEEP_ANSWERS]:
         old.unlink(missing_ok=True)
     uri = path.as_uri()
@@ -434,6 +449,87 @@ async def sign_in(call: Call) -> Any:
 
 _background: set[asyncio.Future[None]] = set()
 
+
+# --- conversations: arguments[0] is the method's params object, or just the conversation id ---
+
+
+def _conversation_params(call: Call, cls: type[Any]) -> Any:
+    if isinstance(call.arg(0), str):
+        try:
+            return wire.structure({"conversationId": call.arg(0)}, cls)
+        except InvalidInput as exc:
+            raise _for_argument(exc, "conversationId") from None
+    return call.structure(0, cls)
+
+
+def _in_argument(exc: InvalidInput, call: Call) -> InvalidInput:
+    """The core's errors, at the path the command's argument gave them."""
+    if isinstance(call.arg(0), str):
+        return _for_argument(exc, "conversationId")
+    return exc.under("arguments[0]")
+
+
+async def list_conversations(call: Call) -> Any:
+    summaries = call.server.ctx.core.history().summaries()
+    return wire.unstructure(protocol.ConversationsListResult(conversations=summaries))
+
+
+async def get_conversation(call: Call) -> Any:
+    params = _conversation_params(call, protocol.ConversationParams)
+    try:
+        conversation = call.server.ctx.core.history().get(params.conversation_id)
+    except InvalidInput as exc:
+        raise _in_argument(exc, call) from None
+    return wire.unstructure(protocol.ConversationGetResult(conversation=conversation))
+
+
+async def rename_conversation(call: Call) -> Any:
+    params = call.structure(0, protocol.ConversationRenameParams)
+    try:
+        summary = call.server.ctx.core.history().rename(params.conversation_id, params.title)
+    except InvalidInput as exc:
+        raise exc.under("arguments[0]") from None
+    _info(call.server, f"OpenRouter: conversation renamed to {summary.title!r}.")
+    return wire.unstructure(summary)
+
+
+async def delete_conversation(call: Call) -> Any:
+    params = _conversation_params(call, protocol.ConversationParams)
+    try:
+        deleted = call.server.ctx.core.history().delete(params.conversation_id)
+    except InvalidInput as exc:
+        raise _in_argument(exc, call) from None
+    _info(call.server, "OpenRouter: conversation deleted." if deleted
+          else "OpenRouter: there was no such conversation.")
+    return wire.unstructure(protocol.ConversationDeleteResult(deleted=deleted))
+
+
+async def truncate_conversation(call: Call) -> Any:
+    params = call.structure(0, protocol.ConversationTruncateParams)
+    try:
+        summary = call.server.ctx.core.history().truncate(
+            params.conversation_id, params.keep_messages
+        )
+    except InvalidInput as exc:
+        raise exc.under("arguments[0]") from None
+    _info(call.server, f"OpenRouter: the conversation keeps {summary.message_count} messages.")
+    return wire.unstructure(summary)
+
+
+async def export_conversation(call: Call) -> Any:
+    """The Markdown, also written to the state folder and shown (`window/showDocument`)."""
+    params = _conversation_params(call, protocol.ConversationParams)
+    from ..history.markdown import to_markdown
+
+    try:
+        conversation = call.server.ctx.core.history().get(params.conversation_id)
+    except InvalidInput as exc:
+        raise _in_argument(exc, call) from None
+    markdown = to_markdown(conversation)
+    uri = await show_document(call.server, conversation.title or "Conversation", markdown)
+    return {"markdown": markdown, "uri": uri}
+
+
 Handler = Callable[[Call], Awaitable[Any]]
 
 
@@ -448,6 +544,12 @@ def handlers(server: OpenRouterLanguageServer) -> dict[str, Handler]:
         UPDATE_SETTINGS: update_settings,
         SIGN_IN: sign_in,
         CHOOSE_EFFORT: choose_effort,
+        LIST_CONVERSATIONS: list_conversations,
+        GET_CONVERSATION: get_conversation,
+        RENAME_CONVERSATION: rename_conversation,
+        DELETE_CONVERSATION: delete_conversation,
+        TRUNCATE_CONVERSATION: truncate_conversation,
+        EXPORT_CONVERSATION: export_conversation,
     }
 
 

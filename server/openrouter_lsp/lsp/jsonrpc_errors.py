@@ -1,7 +1,8 @@
 """The one place where the core's errors become JSON-RPC errors.
 
 `InvalidInput` -> -32602 with `data.errors = [{"path", "message"}]`; `UpstreamError` -> -32001 with
-`data` = the `UpstreamErrorData` (camelCase, absent fields omitted); anything unexpected -> -32603
+`data` = the `UpstreamErrorData` (camelCase, absent fields omitted); `HistoryUnavailable` -> -32603
+with `data = {"kind": "history", "message"}`; anything unexpected -> -32603
 naming only the operation and the exception's class (a traceback could carry request data).
 """
 
@@ -18,7 +19,7 @@ from pygls.exceptions import (
 )
 
 from .. import wire
-from ..errors import InvalidInput, UpstreamError
+from ..errors import HistoryUnavailable, InvalidInput, UpstreamError
 from ..protocol import UPSTREAM_ERROR_CODE
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,10 @@ def to_jsonrpc(exc: BaseException, operation: str) -> JsonRpcException:
         }
         return JsonRpcServerError(  # type: ignore[no-untyped-call]
             message=exc.message, code=UPSTREAM_ERROR_CODE, data=data
+        )
+    if isinstance(exc, HistoryUnavailable):
+        return JsonRpcInternalError(
+            message=exc.message, data={"kind": "history", "message": exc.message}
         )
     log.error("Unexpected failure in %s", operation, exc_info=exc)
     return JsonRpcInternalError(

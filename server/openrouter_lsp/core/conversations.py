@@ -1,0 +1,232 @@
+"""The conversations the server keeps: which store is in use, the operations of the
+`openrouter/conversations/*` methods, and what a chat with a `conversationId` reads and appends.
+
+With the `chatHistory` setting on, conversations live in `history.sqlite3` in the state folder;
+off, in a database in memory that lasts as long as this server process. A file that is not a
+usable database is moved aside (`history.sqlite3.corrupt-…`, kept for recovery), the user is
+told, and a new history starts; a file locked by another process for longer than the busy
+timeout fails only the call at hand. Either way the caller gets `HistoryUnavailable`, a sentence
+the user can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .. import wire
+from ..errors import HistoryUnavailable, invalid
+from ..history.markdown import to_markdown
+from ..history.store import (
+    BadRecord,
+    ConversationStore,
+    HistoryCorrupt,
+    HistoryError,
+    HistoryLocked,
+)
+from ..protocol import (
+    ChatMessage,
+    ChatResult,
+    Conversation,
+    ConversationSummary,
+    StoredMessage,
+)
+from ..state_dir import move_aside
+
+log = logging.getLogger(__name__)
+
+HISTORY_FILE = "history.sqlite3"
+_SIDE_FILES = ("-wal", "-shm")
+_CHAT_FIELDS = frozenset(wire.to_camel(f.name) for f in attrs.fields(ChatMessage))
+
+
+def stored(message: ChatMessage, **about: Any) -> StoredMessage:
+    """`message` with what is known about it (model, usage… of an answer)."""
+    return StoredMessage(**attrs.asdict(message, recurse=False), **about)
+
+
+def answer_message(result: ChatResult) -> StoredMessage:
+    """The assistant message of an answer: every ChatMessage field the result also carries (the
+    text, and whatever else both types name, such as tool calls), plus what produced it."""
+    fields = {k: v for k, v in wire.unstructure(result).items() if k in _CHAT_FIELDS}
+    message = wire.structure({**fields, "role": "assistant"}, ChatMessage)
+    return stored(
+        message,
+        model=result.model,
+        provider=result.provider,
+        generation_id=result.generation_id,
+        usage=result.usage,
+        reasoning=result.reasoning or None,
+        finish_reason=result.finish_reason,
+    )
+
+
+def check_id(conversation_id: str, path: str = "conversationId") -> str:
+    if not conversation_id.strip():
+        raise invalid(path, "must not be empty")
+    return conversation_id
+
+
+class Conversations:
+    def __init__(
+        self,
+        folder: Callable[[], Path],
+        enabled: Callable[[], bool],
+        warn: Callable[[str], None],
+    ) -> None:
+        """`folder`: the state folder; `enabled`: the `chatHistory` setting in force."""
+        self._folder = folder
+        self._enabled = enabled
+        self._warn = warn
+        self._disk: ConversationStore | None = None
+        self._memory: ConversationStore | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._folder() / HISTORY_FILE
+
+    def close(self) -> None:
+        for store in (self._disk, self._memory):
+            if store is not None:
+                store.close()
+        self._disk = self._memory = None
+
+    # --- the store in use ---
+
+    def _store(self) -> ConversationStore:
+        if not self._enabled():
+            if self._memory is None:
+                self._memory = ConversationStore(None)
+            return self._memory
+        if self._disk is None:
+            try:
+                self._disk = ConversationStore(self.path)
+            except HistoryCorrupt as exc:
+                self._quarantine(str(exc))
+                self._disk = self._open_fresh()
+            except HistoryLocked as exc:
+                raise self._unavailable(exc) from None
+        return self._disk
+
+    def _open_fresh(self) -> ConversationStore:
+        try:
+            return ConversationStore(self.path)
+        except HistoryError as exc:
+            raise self._unavailable(exc) from None
+
+    def _quarantine(self, reason: str) -> Path | None:
+        """Move the unusable file (and its WAL files) aside and tell the user where it went."""
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+        try:
+            aside = move_aside(self.path)
+            for suffix in _SIDE_FILES:
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    side.replace(aside.with_name(aside.name + suffix))
+        except OSError as exc:
+            log.warning("Could not move %s aside (%s)", self.path, exc)
+            return None
+        self._warn(
+            f"The conversation history {self.path} could not be used ({reason}); it was moved "
+            f"to {aside} and a new history was started."
+        )
+        return aside
+
+    def _unavailable(self, exc: HistoryError) -> HistoryUnavailable:
+        where = self.path if self._enabled() else "in memory"
+        return HistoryUnavailable(f"The conversation history ({where}) cannot be used: {exc}.")
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[ConversationStore]:
+        """The store, with its failures turned into HistoryUnavailable; a file found unusable
+        part-way is moved aside so that the next call starts a new history."""
+        store = self._store()
+        try:
+            yield store
+        except BadRecord as exc:
+            raise HistoryUnavailable(f"The conversation history {exc}.") from None
+        except HistoryCorrupt as exc:
+            if store is self._disk:
+                self._quarantine(str(exc))
+            raise self._unavailable(exc) from None
+        except HistoryError as exc:
+            raise self._unavailable(exc) from None
+
+    # --- the methods ---
+
+    def summaries(self) -> list[ConversationSummary]:
+        with self._using() as store:
+            return store.summaries()
+
+    def get(self, conversation_id: str) -> Conversation:
+        with self._using() as store:
+            conversation = store.conversation(check_id(conversation_id))
+        if conversation is None:
+            raise _unknown(conversation_id)
+        return conversation
+
+    def rename(self, conversation_id: str, title: str) -> ConversationSummary:
+        title = " ".join(title.split())
+        if not title:
+            raise invalid("title", "must not be empty")
+        with self._using() as store:
+            if not store.rename(check_id(conversation_id), title):
+                raise _unknown(conversation_id)
+            return self._summary(store, conversation_id)
+
+    def delete(self, conversation_id: str) -> bool:
+        with self._using() as store:
+            return store.delete(check_id(conversation_id))
+
+    def truncate(self, conversation_id: str, keep_messages: int) -> ConversationSummary:
+        with self._using() as store:
+            summary = store.summary(check_id(conversation_id))
+            if summary is None:
+                raise _unknown(conversation_id)
+            if keep_messages > summary.message_count:
+                raise invalid(
+                    "keepMessages",
+                    f"is more than the {summary.message_count} messages the conversation has",
+                )
+            store.truncate(conversation_id, keep_messages)
+            return self._summary(store, conversation_id)
+
+    def export(self, conversation_id: str) -> str:
+        return to_markdown(self.get(conversation_id))
+
+    @staticmethod
+    def _summary(store: ConversationStore, conversation_id: str) -> ConversationSummary:
+        summary = store.summary(conversation_id)
+        if summary is None:  # deleted by another window in between
+            raise _unknown(conversation_id)
+        return summary
+
+    # --- a chat's history ---
+
+    def history(self, conversation_id: str) -> list[ChatMessage]:
+        """What to send before the turn's new messages; [] for a conversation not seen yet."""
+        with self._using() as store:
+            return store.history(conversation_id)
+
+    def append(self, conversation_id: str, messages: list[StoredMessage]) -> None:
+        with self._using() as store:
+            store.append(conversation_id, messages)
+
+    def save_turn(self, conversation_id: str, messages: list[StoredMessage]) -> None:
+        """After an answer: append the turn; a failure is told to the user, never raised (the
+        answer was received and paid for, so the chat still returns it)."""
+        try:
+            self.append(conversation_id, messages)
+        except HistoryUnavailable as exc:
+            self._warn(f"{exc.message} This answer was not saved in the conversation.")
+
+
+def _unknown(conversation_id: str) -> Exception:
+    return invalid("conversationId", f"no conversation has the id {conversation_id[:80]!r}")
