@@ -47,6 +47,15 @@ EDITORS = {
 }
 
 
+def last_user_text(request: dict[str, Any]) -> str:
+    """The text of a chat request's last user message (its text parts joined)."""
+    users = [m for m in (request["body"] or {}).get("messages", []) if m.get("role") == "user"]
+    content = users[-1]["content"] if users else ""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
 def editor_available(name: str) -> bool:
     if name in NVIMS:
         path, version = NVIMS[name]
@@ -125,6 +134,12 @@ def test_real_editor_drives_the_server(editor: str, tmp_path: Path, emulator: An
     assert exchange["body"]["code_challenge_method"] == "S256"
     chats = [r for r in emulator.requests() if r["path"].endswith("/chat/completions")]
     assert chats and all(r["headers"]["authorization"] == f"Bearer {TEST_KEY}" for r in chats)
+    # The server kept the conversation: the continued turn was sent with its history.
+    (again,) = [r for r in chats if last_user_text(r).startswith("And again?")]
+    assert "Say hello" in json.dumps(again["body"]["messages"][:-1])
+    # The selection went with the question, resolved by the server from the synced document.
+    (attached,) = [r for r in chats if "What does this line print?" in last_user_text(r)]
+    assert "print(add(1, 2))" in last_user_text(attached) and "```" in last_user_text(attached)
     cancelled = [r for r in chats if (r["body"] or {}).get("max_tokens") == 4000]
     assert cancelled and cancelled[0]["disconnected"] is True  # the cancel closed the stream
     assert TEST_KEY not in output

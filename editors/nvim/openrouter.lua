@@ -3,7 +3,8 @@
 --   local openrouter = require("openrouter")   -- or dofile("/path/to/openrouter.lua")
 --   openrouter.setup({ settings = { modelId = "openai/gpt-4o" } })
 --
--- Commands: :OpenRouterChat [question]  :OpenRouterCancel  :OpenRouterKey  :OpenRouterSignIn
+-- Commands: :[range]OpenRouterChat [question] (the range's lines attached)  :OpenRouterNewChat [question]
+--           :OpenRouterConversations (open a past one)  :OpenRouterCancel  :OpenRouterKey  :OpenRouterSignIn
 --           :OpenRouterModels [+free] [+tools] [+reasoning] [+images] [query]
 --           :OpenRouterEffort [effort]  :OpenRouterSettings  :OpenRouterAsk {question}
 -- Code actions (explain / add comments / rewrite) come from the server: select lines, then
@@ -22,7 +23,7 @@ M.config = {
 local streams = {} -- partialResultToken -> function(value)
 local sign_ins = {} -- state of a running sign-in -> function(result) or true
 local counter = 0
-M.history = {} -- the chat conversation: { role = ..., content = ... }
+M.conversation_id = nil -- the conversation the chat continues; the server keeps its history
 M.active = nil -- { client = ..., id = ... } of the running chat request
 
 local function notify(message, level)
@@ -295,23 +296,45 @@ local function append(buf, text)
   vim.api.nvim_buf_set_lines(buf, last - 1, last, false, lines)
 end
 
---- Ask a question in the running conversation; the answer streams into the chat buffer.
---- opts: on_delta(text), on_done(err, result), max_tokens, model_id, new (start over).
+local function new_conversation_id()
+  local random = math.random
+  return string.format("nvim-%08x-%04x-%04x-%08x", os.time(), vim.fn.getpid() % 0x10000,
+    random(0, 0xffff), random(0, 0x7fffffff))
+end
+
+--- The attachment of lines `first`..`last` (1-based, inclusive) of buffer `buf`: the server reads
+--- them from the document the editor synced and adds them to the message as a fenced block.
+function M.range_attachment(buf, first, last)
+  buf = (buf == nil or buf == 0) and vim.api.nvim_get_current_buf() or buf
+  return {
+    kind = "range",
+    uri = vim.uri_from_bufnr(buf),
+    range = { start = { line = first - 1, character = 0 }, ["end"] = { line = last, character = 0 } },
+  }
+end
+
+--- Ask a question in the running conversation (the server keeps its history); the answer streams
+--- into the chat buffer. opts: on_delta(text), on_done(err, result), max_tokens, model_id,
+--- new (start another conversation), attachments (e.g. { M.range_attachment(0, 3, 9) }).
 function M.chat(question, opts)
   opts = opts or {}
   question = question or vim.fn.input("Ask OpenRouter: ")
   if question == nil or question == "" then
     return nil
   end
-  if opts.new then
-    M.history = {}
+  if opts.new or not M.conversation_id then
+    M.conversation_id = new_conversation_id()
   end
-  table.insert(M.history, { role = "user", content = question })
   counter = counter + 1
   local token = string.format("openrouter-chat-%d-%d", vim.fn.getpid(), counter)
   local buf = chat_buffer()
+  local attached = ""
+  for _, attachment in ipairs(opts.attachments or {}) do
+    attached = attached .. string.format("\n\n_attached: %s, lines %d-%d_", vim.uri_to_fname(attachment.uri),
+      attachment.range.start.line + 1, attachment.range["end"].line)
+  end
   append(buf, (vim.api.nvim_buf_line_count(buf) > 1 and "\n\n" or "") .. "## You\n\n" .. question
-    .. "\n\n## Assistant\n\n")
+    .. attached .. "\n\n## Assistant\n\n")
   streams[token] = function(value)
     if value.content then
       append(buf, value.content)
@@ -320,8 +343,13 @@ function M.chat(question, opts)
       end
     end
   end
+  local message = { role = "user", content = question }
+  if opts.attachments and #opts.attachments > 0 then
+    message.attachments = opts.attachments
+  end
   local params = {
-    messages = M.history,
+    messages = { message },
+    conversationId = M.conversation_id,
     partialResultToken = token,
     maxTokens = opts.max_tokens,
     modelId = opts.model_id,
@@ -338,10 +366,7 @@ function M.chat(question, opts)
       M.active = nil
     end
     if err then
-      table.remove(M.history)
       append(buf, "\n\n_" .. (err.code == -32800 and "cancelled" or err.message) .. "_")
-    else
-      table.insert(M.history, { role = "assistant", content = result.content })
     end
     if opts.on_done then
       opts.on_done(err, result)
@@ -350,6 +375,89 @@ function M.chat(question, opts)
   id = M.request("openrouter/chat", params, finish)
   M.active = id and { client = M.client(), id = id, finish = finish } or nil
   return id
+end
+
+local function message_text(content)
+  if type(content) == "string" then
+    return content
+  end
+  local parts = {}
+  for _, part in ipairs(type(content) == "table" and content or {}) do
+    if part.type == "text" then
+      table.insert(parts, part.text)
+    elseif part.type == "image_url" or part.type == "image_file" then
+      table.insert(parts, "_(image)_")
+    end
+  end
+  return table.concat(parts, "\n\n")
+end
+
+local ROLE_TITLES = { user = "You", assistant = "Assistant", system = "System", tool = "Tool" }
+
+--- A conversation (`openrouter/conversations/get`'s) as Markdown lines.
+function M.conversation_markdown(conversation)
+  local totals = conversation.totals
+  local lines = {
+    "# " .. (conversation.title ~= "" and conversation.title or "Untitled conversation"),
+    "",
+    string.format("_%d messages, %s, %d + %d tokens, $%.6f_", conversation.messageCount,
+      conversation.updatedAt, totals.promptTokens, totals.completionTokens, totals.costUsd),
+  }
+  for _, message in ipairs(conversation.messages) do
+    local title = ROLE_TITLES[message.role] or message.role
+    if message.role == "assistant" and message.model and message.model ~= vim.NIL then
+      title = title .. " (" .. message.model .. ")"
+    end
+    vim.list_extend(lines, { "", "## " .. title, "" })
+    vim.list_extend(lines, vim.split(message_text(message.content), "\n", { plain = true }))
+  end
+  return lines
+end
+
+--- Show conversation `id` as Markdown in a scratch buffer, and continue it in the chat.
+--- `callback(buf, conversation)` after it is shown.
+function M.open_conversation(id, callback)
+  M.request("openrouter/conversations/get", { conversationId = id }, function(err, result)
+    if err then
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    local conversation = result.conversation
+    local buf = vim.api.nvim_create_buf(true, true)
+    vim.api.nvim_buf_set_name(buf, "openrouter://conversation/" .. conversation.id)
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, M.conversation_markdown(conversation))
+    vim.api.nvim_buf_set_option(buf, "filetype", "markdown")
+    vim.api.nvim_buf_set_option(buf, "modifiable", false)
+    if #vim.api.nvim_list_uis() > 0 then
+      vim.api.nvim_win_set_buf(0, buf)
+    end
+    M.conversation_id = conversation.id
+    if callback then
+      callback(buf, conversation)
+    end
+  end)
+end
+
+--- Choose a past conversation (newest first) and open it.
+function M.conversations(callback)
+  M.request("openrouter/conversations/list", {}, function(err, result)
+    if err then
+      return notify(err.message, vim.log.levels.ERROR)
+    end
+    if #result.conversations == 0 then
+      return notify("no saved conversation yet")
+    end
+    vim.ui.select(result.conversations, {
+      prompt = "OpenRouter conversation",
+      format_item = function(c)
+        return string.format("%s  (%s, %d messages, $%.4f)", c.title ~= "" and c.title or c.id,
+          c.updatedAt:sub(1, 16), c.messageCount, c.totals.costUsd)
+      end,
+    }, function(choice)
+      if choice then
+        M.open_conversation(choice.id, callback)
+      end
+    end)
+  end)
 end
 
 --- Cancel the running chat ($/cancelRequest: the server closes the upstream stream at once).
@@ -364,7 +472,13 @@ end
 
 local function create_commands()
   local command = vim.api.nvim_create_user_command
-  command("OpenRouterChat", function(a) M.chat(a.args ~= "" and a.args or nil) end, { nargs = "?" })
+  command("OpenRouterChat", function(a)
+    -- With a range (:'<,'>OpenRouterChat), the selected lines go with the question.
+    local attachments = a.range > 0 and { M.range_attachment(0, a.line1, a.line2) } or nil
+    M.chat(a.args ~= "" and a.args or nil, { attachments = attachments })
+  end, { nargs = "?", range = true })
+  command("OpenRouterNewChat", function(a) M.chat(a.args ~= "" and a.args or nil, { new = true }) end, { nargs = "?" })
+  command("OpenRouterConversations", function() M.conversations() end, {})
   command("OpenRouterCancel", function() M.cancel() end, {})
   command("OpenRouterKey", function() M.set_key() end, {})
   command("OpenRouterModels", function(a) M.models(M.parse_model_filters(a.args)) end, {

@@ -75,6 +75,49 @@ local function all(list, field)
   return #list > 0
 end
 
+local function conversations_and_attachments(first_answer)
+  local id = openrouter.conversation_id
+  local offered, shown = {}, nil
+  answer_select(function(items)
+    for _, c in ipairs(items) do
+      if c.id == id then return c end
+    end
+  end, offered)
+  openrouter.conversations(function(buf, conversation) shown = { buf = buf, conversation = conversation } end)
+  wait_for(function() return shown end)
+  check("past conversations offered", #offered >= 1 and offered[1]:find("Say hello", 1, true), offered)
+  local text = shown and table.concat(vim.api.nvim_buf_get_lines(shown.buf, 0, -1, false), "\n") or ""
+  check("a past conversation opens as Markdown in a scratch buffer", shown and vim.bo[shown.buf].filetype == "markdown"
+    and vim.bo[shown.buf].buftype == "nofile" and text:find("## You\n\nSay hello", 1, true)
+    and text:find(first_answer:sub(1, 30), 1, true), text)
+
+  local done, err, result
+  openrouter.chat("And again?", { on_done = function(e, r) done, err, result = true, e, r end })
+  wait_for(function() return done end)
+  check("the chat continues the opened conversation", done and not err and result.conversationId == id, err or result)
+  local _, got = sync("openrouter/conversations/get", { conversationId = id })
+  check("the server keeps the conversation's history", got and got.conversation.messageCount >= 4, got)
+
+  -- :'<,'>OpenRouterChat sends the selected lines as a range attachment.
+  local buf = vim.fn.bufnr(env.OPENROUTER_TEST_FILE)
+  vim.api.nvim_set_current_buf(buf)
+  local last = vim.api.nvim_buf_line_count(buf)
+  local real_chat, sent = openrouter.chat, nil
+  done = false
+  openrouter.chat = function(question, opts)
+    sent = opts.attachments
+    opts.on_done = function(e, r) done, err, result = true, e, r end
+    return real_chat(question, opts)
+  end
+  vim.cmd(string.format("%d,%dOpenRouterChat What does this line print?", last, last))
+  openrouter.chat = real_chat
+  wait_for(function() return done end)
+  check("the selection is attached as a range", sent and #sent == 1 and sent[1].kind == "range"
+    and sent[1].uri == vim.uri_from_bufnr(buf) and sent[1].range.start.line == last - 1
+    and sent[1].range["end"].line == last, sent)
+  check("a chat with an attached selection is answered", done and not err and result.content ~= "", err)
+end
+
 local function choosing_a_model()
   local filtered = {}
   for name, filters in pairs({
@@ -150,6 +193,8 @@ local function signing_in()
     and view.apiKey.hint ~= before.apiKey.hint, { before.apiKey, view and view.apiKey })
 end
 
+local first_answer = ""
+
 local function run()
   openrouter.setup({
     cmd = { env.OPENROUTER_TEST_PYTHON, "-m", "openrouter_lsp" },
@@ -190,6 +235,7 @@ local function run()
   })
   vim.wait(20000, function() return done end, 10)
   check("chat answered", done and not err and result.content ~= "", err)
+  first_answer = result.content
   check("chat streamed $/progress increments", #deltas >= 2 and table.concat(deltas) == result.content, #deltas)
   local chat_text = table.concat(vim.api.nvim_buf_get_lines(vim.fn.bufnr("openrouter://chat"), 0, -1, false), "\n")
   check("the chat buffer shows the answer", chat_text:find(result.content:sub(1, 30), 1, true) ~= nil, chat_text)
@@ -245,6 +291,7 @@ local function run()
   end
   check("work-done progress begin/report/end", kinds.begin and kinds["report"] and kinds["end"], kinds)
 
+  conversations_and_attachments(first_answer)
   choosing_a_model()
   signing_in()
 end
