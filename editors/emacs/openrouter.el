@@ -190,6 +190,9 @@ CALLBACK, when given, is called with the `openrouter/signIn/didFinish' params."
   "The attachment of the text between BEG and END of the current buffer, a file eglot syncs:
 the server reads it from the synced document and adds it to the message as a fenced block."
   (unless buffer-file-name (user-error "OpenRouter: only a file's text can be attached"))
+  ;; eglot sends edits on an idle timer or before its own requests: send them now, so the server
+  ;; reads the text the user sees.
+  (eglot--signal-textDocument/didChange)
   `(:kind "range" :uri ,(if (fboundp 'eglot-path-to-uri) ; eglot 1.16+
                              (eglot-path-to-uri buffer-file-name)
                            (eglot--path-to-uri buffer-file-name))
