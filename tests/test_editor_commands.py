@@ -28,6 +28,12 @@ COMMANDS = {
     "openrouter.updateSettings",
     "openrouter.signIn",
     "openrouter.chooseEffort",
+    "openrouter.listConversations",
+    "openrouter.getConversation",
+    "openrouter.renameConversation",
+    "openrouter.deleteConversation",
+    "openrouter.truncateConversation",
+    "openrouter.exportConversation",
     "openrouter.explainSelection",
     "openrouter.rewriteSelection",
 }
