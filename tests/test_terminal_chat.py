@@ -21,6 +21,7 @@ import pytest
 from tests.support.lsp import TEST_KEY, server_env
 
 PROMPT = "\n> "
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Terminal:
@@ -82,9 +83,12 @@ def user_texts(request: dict[str, Any]) -> list[str]:
     return [m["content"] for m in request["body"]["messages"] if m["role"] == "user"]
 
 
-def start(home: Path, *args: str) -> Terminal:
-    env = server_env(home, OPENROUTER_API_KEY=TEST_KEY, TERM="dumb",
-                     PYTHONPATH=os.environ.get("PYTHONPATH", ""))
+def start(home: Path, *args: str, key: str | None = TEST_KEY, **extra: str) -> Terminal:
+    env = server_env(home, TERM="dumb", PYTHONPATH=os.environ.get("PYTHONPATH", ""), **extra)
+    env.pop("DISPLAY", None)
+    env.pop("BROWSER", None)
+    if key is not None:
+        env["OPENROUTER_API_KEY"] = key
     terminal = Terminal([sys.executable, "-m", "openrouter_lsp", "chat", *args], env)
     terminal.expect(r"Ctrl-D exits\.")
     terminal.expect(PROMPT)
@@ -173,3 +177,30 @@ def test_interactive_chat_in_a_terminal(home: Path, emulator: Any) -> None:
     again.line("/quit")
     assert again.exit_status() == 0
     assert json.dumps(chats(emulator)).count(TEST_KEY) == len(chats(emulator))
+
+
+@pytest.mark.timeout(120)
+def test_sign_in_from_the_terminal_chat(home: Path, emulator: Any, tmp_path: Path) -> None:
+    """/signin opens the authorisation page with $BROWSER (here a browser that clicks
+    "Authorize"); the server takes the code on its loopback callback and stores the key."""
+    browser = tmp_path / "browser"
+    script = ROOT / "tests/support/browser.py"
+    browser.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n')
+    browser.chmod(0o755)
+    log = tmp_path / "browser.jsonl"
+    terminal = start(home, key=None, BROWSER=str(browser), OPENROUTER_TEST_BROWSER_LOG=str(log))
+    terminal.line("Hi")
+    terminal.expect(r"\[error: .*key")  # no key yet: told so, still running
+    terminal.line("/signin")
+    terminal.expect(r"Finish signing in in the browser")
+    terminal.expect(r"Signed in with OpenRouter")
+    (opened,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert opened["url"].startswith(emulator.origin + "/auth?") and opened["callback"] == 200
+    terminal.line("Hi")
+    terminal.expect(r"tokens \| cost")
+    key = (home / "api-key").read_text().strip()
+    assert key in emulator.state.issued_keys
+    assert chats(emulator)[-1]["headers"]["authorization"] == f"Bearer {key}"
+    assert key not in terminal.output
+    terminal.line("/quit")
+    assert terminal.exit_status() == 0

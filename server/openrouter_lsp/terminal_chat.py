@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import uuid
+import webbrowser
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +29,7 @@ HELP = """Commands:
   /new          start a new conversation
   /history      list past conversations
   /open <id|n>  open a past conversation (an id, or a number from /history) and continue it
+  /signin       sign in with OpenRouter in the browser (the new key is stored)
   /quit         exit (or Ctrl-D); Ctrl-C stops an answer"""
 
 
@@ -59,6 +62,7 @@ class TerminalChat:
         self.client.on_notification = self._on_notification
         self._stream_token: str | None = None
         self._streamed = False
+        self._sign_in: asyncio.Future[dict[str, Any]] | None = None
 
     @staticmethod
     def new_id() -> str:
@@ -73,6 +77,10 @@ class TerminalChat:
     # --- the answer --------------------------------------------------------------------------
 
     def _on_notification(self, method: str, params: Any) -> None:
+        if method == "openrouter/signIn/didFinish":
+            if self._sign_in is not None and not self._sign_in.done():
+                self._sign_in.set_result(params)
+            return
         if method != "$/progress" or params.get("token") != self._stream_token:
             return
         value = params.get("value") or {}
@@ -134,6 +142,7 @@ class TerminalChat:
             "/new": self.start_new,
             "/history": self.show_history,
             "/open": self.open,
+            "/signin": self.sign_in,
         }.get(name)
         if handler is None:
             print(HELP)
@@ -204,6 +213,37 @@ class TerminalChat:
             print(f"\n## {speaker}\n\n{_text(message.get('content'))}")
         self.conversation_id = conversation["id"]
         print(f"\n(continuing {conversation['id']})")
+
+
+    def sign_in(self, _: str) -> None:
+        """The server listens on a loopback callback; the browser brings the code back there."""
+        self._sign_in = self.loop.create_future()
+        started = self.request("openrouter/signIn/start", {})
+        url = started["authUrl"]
+        opened = _can_open_a_browser() and webbrowser.open(url)
+        print(("Finish signing in in the browser" if opened else "Open this address to sign in")
+              + f" (Ctrl-C cancels):\n{url}")
+
+        def cancel() -> None:
+            if self._sign_in is not None and not self._sign_in.done():
+                self._sign_in.cancel()
+
+        self.loop.add_signal_handler(signal.SIGINT, cancel)
+        try:
+            finished = self.run(asyncio.wait_for(self._sign_in, started["timeoutSeconds"] + 5))
+        except (asyncio.CancelledError, asyncio.TimeoutError):
+            finished = self.request("openrouter/signIn/cancel", {})
+        finally:
+            self.loop.remove_signal_handler(signal.SIGINT)
+            self._sign_in = None
+        print(finished["message"])
+
+
+def _can_open_a_browser() -> bool:
+    """Without a desktop (or $BROWSER) `webbrowser` would start a text browser in this very
+    terminal: show the address instead."""
+    desktop = any(os.environ.get(n) for n in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"))
+    return desktop or sys.platform in ("darwin", "win32")
 
 
 def _read_line(prompt: str) -> str | None:
