@@ -84,9 +84,10 @@ def user_texts(request: dict[str, Any]) -> list[str]:
 
 
 def start(home: Path, *args: str, key: str | None = TEST_KEY, **extra: str) -> Terminal:
-    env = server_env(home, TERM="dumb", PYTHONPATH=os.environ.get("PYTHONPATH", ""), **extra)
+    env = server_env(home, TERM="dumb", PYTHONPATH=os.environ.get("PYTHONPATH", ""))
     env.pop("DISPLAY", None)
     env.pop("BROWSER", None)
+    env.update(extra)
     if key is not None:
         env["OPENROUTER_API_KEY"] = key
     terminal = Terminal([sys.executable, "-m", "openrouter_lsp", "chat", *args], env)
