@@ -258,7 +258,7 @@ async def test_a_stopped_answer_keeps_its_text(lsp: LspSession, emulator: Any) -
 
 
 async def test_two_servers_share_the_history(
-    lsp: LspSession, second: LspSession, emulator: Any
+    lsp: LspSession, second: LspSession, emulator: Any, home: Path
 ) -> None:
     await asyncio.gather(*(
         turn(session, f"{name}-{i}", f"question {i} from {name}")
@@ -274,6 +274,10 @@ async def test_two_servers_share_the_history(
         listed = (await session.call(LIST))["conversations"]
         assert len(listed) == 9 and listed[0]["id"] == "shared"
         assert (await get(session, "shared"))["messageCount"] == 4
+    with contextlib.closing(sqlite3.connect(home / HISTORY_FILE)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    assert (home / HISTORY_FILE).stat().st_mode & 0o777 == 0o600
 
 
 @contextlib.contextmanager
@@ -358,3 +362,17 @@ async def test_chat_history_off_keeps_conversations_in_memory_only(
         assert [c["id"] for c in (await lsp.call(LIST))["conversations"]] == ["disk"]
     assert (home / HISTORY_FILE).exists()
     assert len(chat_requests(emulator)) == 3
+
+
+async def test_a_history_from_a_newer_server_is_left_alone(home: Path) -> None:
+    with contextlib.closing(sqlite3.connect(home / HISTORY_FILE, isolation_level=None)) as db:
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO schema_version VALUES (999)")
+    before = (home / HISTORY_FILE).read_bytes()
+    async with server(home) as lsp:
+        message = history_error(await lsp.call_error(LIST))
+        assert "schema version 999" in message and "update this server" in message
+        error = await chat_error(lsp, modelId=GPT, conversationId="new")
+        assert "schema version 999" in history_error(error)
+    assert (home / HISTORY_FILE).read_bytes() == before
+    assert not list(home.glob(f"{HISTORY_FILE}.corrupt-*"))

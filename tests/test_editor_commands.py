@@ -28,14 +28,14 @@ COMMANDS = {
     "openrouter.updateSettings",
     "openrouter.signIn",
     "openrouter.chooseEffort",
+    "openrouter.explainSelection",
+    "openrouter.rewriteSelection",
     "openrouter.listConversations",
     "openrouter.getConversation",
     "openrouter.renameConversation",
     "openrouter.deleteConversation",
     "openrouter.truncateConversation",
     "openrouter.exportConversation",
-    "openrouter.explainSelection",
-    "openrouter.rewriteSelection",
 }
 
 

@@ -5,8 +5,8 @@ With the `chatHistory` setting on, conversations live in `history.sqlite3` in th
 off, in a database in memory that lasts as long as this server process. A file that is not a
 usable database is moved aside (`history.sqlite3.corrupt-…`, kept for recovery), the user is
 told, and a new history starts; a file locked by another process for longer than the busy
-timeout fails only the call at hand. Either way the caller gets `HistoryUnavailable`, a sentence
-the user can act on.
+timeout, or written by a newer server, fails only the call at hand and is left as it is.
+Either way the caller gets `HistoryUnavailable`, a sentence the user can act on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..history.store import (
     HistoryCorrupt,
     HistoryError,
     HistoryLocked,
+    HistoryTooNew,
 )
 from ..protocol import (
     ChatMessage,
@@ -109,7 +110,7 @@ class Conversations:
             except HistoryCorrupt as exc:
                 self._quarantine(str(exc))
                 self._disk = self._open_fresh()
-            except HistoryLocked as exc:
+            except (HistoryLocked, HistoryTooNew) as exc:
                 raise self._unavailable(exc) from None
         return self._disk
 

@@ -8,7 +8,8 @@ Two server processes (two editor windows) may share the file: it is in WAL mode 
 wait for a writer), each write is one `BEGIN IMMEDIATE` transaction, and a lock held by the other
 process is waited for up to the busy timeout, then reported as `HistoryLocked`. A file that is not
 a usable database raises `HistoryCorrupt` (the caller moves it aside); a single unreadable row
-raises `BadRecord` for its conversation only. `path=None` keeps everything in memory.
+raises `BadRecord` for its conversation only; a file a newer server migrated raises
+`HistoryTooNew` and is left alone. `path=None` keeps everything in memory.
 
 All calls are synchronous and short (one statement or one small transaction); they run on the
 event loop's thread, which owns the connection.
@@ -66,6 +67,10 @@ class HistoryCorrupt(HistoryError):
     pass
 
 
+class HistoryTooNew(HistoryError):
+    """Written by a newer server: left exactly as it is (never moved aside or migrated)."""
+
+
 class BadRecord(HistoryError):
     """One stored message cannot be read back; the other conversations are unaffected."""
 
@@ -98,7 +103,7 @@ def _classified() -> Iterator[None]:
     try:
         yield
     except NewerSchema as exc:
-        raise HistoryCorrupt(str(exc)) from None
+        raise HistoryTooNew(f"{exc}: update this server") from None
     except sqlite3.OperationalError as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
@@ -124,10 +129,10 @@ class ConversationStore:
             self._db = sqlite3.connect(target, timeout=busy_timeout_s, isolation_level=None)
             try:
                 self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-                if path is not None:
-                    self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA foreign_keys = ON")
                 migrate(self._db)
+                if path is not None:  # after the version check: a newer server's file is kept
+                    self._db.execute("PRAGMA journal_mode = WAL")
             except BaseException:
                 self._db.close()
                 raise
