@@ -166,6 +166,7 @@ def test_interactive_chat_in_a_terminal(home: Path, emulator: Any) -> None:
 
     terminal.line("/what")
     terminal.expect(r"/open <id\|n>")
+    terminal.expect(PROMPT)
     terminal.type("\x03")  # at the prompt: only a hint
     terminal.expect(r"\^C \(Ctrl-D or /quit exits\)")
     terminal.type("\x04")  # Ctrl-D

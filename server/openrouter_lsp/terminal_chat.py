@@ -239,6 +239,15 @@ class TerminalChat:
         print(finished["message"])
 
 
+def _handle(chat: TerminalChat, line: str) -> bool:
+    """Run one line the user typed; False when the session should end."""
+    if line.startswith("/"):
+        return chat.command(line)
+    if line:
+        chat.ask(line)
+    return True
+
+
 def _can_open_a_browser() -> bool:
     """Without a desktop (or $BROWSER) `webbrowser` would start a text browser in this very
     terminal: show the address instead."""
@@ -286,14 +295,11 @@ def main(argv: list[str] | None = None) -> int:
                 chat.open(args.conversation)
             print("OpenRouter chat. /help for commands; Ctrl-C stops an answer, Ctrl-D exits.")
             while (line := _read_line("> ")) is not None:
-                line = line.strip()
-                if not line:
-                    continue
-                if line.startswith("/"):
-                    if not chat.command(line):
+                try:
+                    if not _handle(chat, line.strip()):
                         break
-                    continue
-                chat.ask(line)
+                except KeyboardInterrupt:  # Ctrl-C during a /command: back to the prompt
+                    print("^C")
         except (RpcError, ConnectionError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
