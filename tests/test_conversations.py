@@ -135,6 +135,22 @@ async def test_history_survives_a_server_restart(home: Path, emulator: Any) -> N
     assert listed == [{k: v for k, v in conversation.items() if k != "messages"}]
 
 
+async def test_turns_of_one_conversation_run_one_after_the_other(
+    lsp: LspSession, emulator: Any
+) -> None:
+    emulator.configure(tokens_per_second=400)
+    first, second = await asyncio.gather(
+        turn(lsp, "queue", "first, sent together"), turn(lsp, "queue", "second, sent together")
+    )
+    requests = chat_requests(emulator)
+    assert [len(r["body"]["messages"]) for r in requests] == [1, 3]
+    assert requests[1]["body"]["messages"][1] == {"role": "assistant", "content": first["content"]}
+    messages = (await get(lsp, "queue"))["messages"]
+    assert [m["content"] for m in messages] == [
+        "first, sent together", first["content"], "second, sent together", second["content"]
+    ]
+
+
 async def test_without_a_conversation_id_nothing_is_stored(lsp: LspSession, emulator: Any) -> None:
     messages = [user("one"), {"role": "assistant", "content": "two"}, user("three")]
     result = await chat(lsp, messages=messages, modelId=GPT)

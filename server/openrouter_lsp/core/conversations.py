@@ -11,16 +11,18 @@ Either way the caller gets `HistoryUnavailable`, a sentence the user can act on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from .. import wire
-from ..errors import HistoryUnavailable, invalid
+from ..errors import HistoryUnavailable, InvalidInput, invalid
 from ..history.markdown import to_markdown
 from ..history.store import (
     BadRecord,
@@ -31,7 +33,9 @@ from ..history.store import (
     HistoryTooNew,
 )
 from ..protocol import (
+    MAX_STRING_CHARS,
     ChatMessage,
+    ChatParams,
     ChatResult,
     Conversation,
     ConversationSummary,
@@ -40,6 +44,9 @@ from ..protocol import (
 from ..state_dir import move_aside
 
 log = logging.getLogger(__name__)
+
+OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
+RunChat = Callable[[ChatParams, OnDelta], Awaitable[ChatResult]]  # one upstream chat
 
 HISTORY_FILE = "history.sqlite3"
 _SIDE_FILES = ("-wal", "-shm")
@@ -55,7 +62,13 @@ def answer_message(result: ChatResult) -> StoredMessage:
     """The assistant message of an answer: every ChatMessage field the result also carries (the
     text, and whatever else both types name, such as tool calls), plus what produced it."""
     fields = {k: v for k, v in wire.unstructure(result).items() if k in _CHAT_FIELDS}
-    message = wire.structure({**fields, "role": "assistant"}, ChatMessage)
+    try:
+        message = wire.structure({**fields, "role": "assistant"}, ChatMessage)
+    except InvalidInput as exc:
+        # An answer beyond what a message may hold (MAX_ANSWER_CHARS can exceed
+        # MAX_STRING_CHARS): its text is kept up to that limit, so it can be read back.
+        log.warning("Answer stored as text only: %s", exc.message)
+        message = ChatMessage(role="assistant", content=result.content[:MAX_STRING_CHARS])
     return stored(
         message,
         model=result.model,
@@ -86,6 +99,10 @@ class Conversations:
         self._warn = warn
         self._disk: ConversationStore | None = None
         self._memory: ConversationStore | None = None
+        # A conversation's lock lives while a turn holds or awaits it.
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     @property
     def path(self) -> Path:
@@ -220,6 +237,50 @@ class Conversations:
         with self._using() as store:
             store.append(conversation_id, messages)
 
+    async def chat(self, params: ChatParams, on_delta: OnDelta, run: RunChat) -> ChatResult:
+        """A turn of the conversation `params.conversation_id`: stored messages + new ones go
+        upstream through `run`. After an answer the new messages and the answer are appended; a
+        failed chat appends nothing (the client sends the same messages again); a chat stopped
+        after text streamed appends the new messages and the text so far (`finishReason:
+        "cancelled"`, no usage: the stream never reported it)."""
+        conversation_id = check_id(params.conversation_id or "")
+        # Turns of one conversation run one after the other (in this process): each is sent
+        # with the answers before it.
+        turn = self._turns.get(conversation_id)
+        if turn is None:
+            turn = self._turns[conversation_id] = asyncio.Lock()
+        async with turn:
+            return await self._turn(conversation_id, params, on_delta, run)
+
+    async def _turn(
+        self, conversation_id: str, params: ChatParams, on_delta: OnDelta, run: RunChat
+    ) -> ChatResult:
+        history = self.history(conversation_id)  # read before anything is sent
+        content: list[str] = []
+        reasoning: list[str] = []
+
+        def collect(text: str | None, thought: str | None) -> None:
+            if text:
+                content.append(text)
+            if thought:
+                reasoning.append(thought)
+            on_delta(text, thought)
+
+        new = [stored(message) for message in params.messages]
+        try:
+            result = await run(attrs.evolve(params, messages=[*history, *params.messages]), collect)
+        except asyncio.CancelledError:
+            if content:
+                partial = stored(
+                    ChatMessage(role="assistant", content="".join(content)),
+                    reasoning="".join(reasoning) or None,
+                    finish_reason="cancelled",
+                )
+                self.save_turn(conversation_id, [*new, partial])
+            raise
+        self.save_turn(conversation_id, [*new, answer_message(result)])
+        return attrs.evolve(result, conversation_id=conversation_id)
+
     def save_turn(self, conversation_id: str, messages: list[StoredMessage]) -> None:
         """After an answer: append the turn; a failure is told to the user, never raised (the
         answer was received and paid for, so the chat still returns it)."""
@@ -227,6 +288,12 @@ class Conversations:
             self.append(conversation_id, messages)
         except HistoryUnavailable as exc:
             self._warn(f"{exc.message} This answer was not saved in the conversation.")
+        except Exception as exc:  # a paid answer is returned whatever happens to its copy
+            log.error("Saving a turn of %r failed", conversation_id, exc_info=exc)
+            self._warn(
+                f"This answer was not saved in the conversation ({type(exc).__name__}); see "
+                "the server log."
+            )
 
 
 def _unknown(conversation_id: str) -> Exception:

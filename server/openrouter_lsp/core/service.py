@@ -18,7 +18,6 @@ from ..errors import InvalidInput, UpstreamError, invalid, no_api_key_error, ups
 from ..protocol import (
     AccountInfo,
     ApiKeyStatus,
-    ChatMessage,
     ChatParams,
     ChatResult,
     FieldError,
@@ -437,52 +436,12 @@ class Core:
     ) -> ChatResult:
         """A chat; with `conversationId` the server holds the history: `messages` are this
         turn's new ones, sent after the stored ones and appended with the answer (see
-        `_chat_in_conversation`)."""
+        `Conversations.chat`)."""
         self.sync_with_disk()
         chat_flow.check_total_size(params)
         if params.conversation_id is not None:
-            return await self._chat_in_conversation(params, on_delta or _ignore_delta)
+            return await self.conversations.chat(params, on_delta or _ignore_delta, self._chat)
         return await self._chat(params, on_delta)
-
-    async def _chat_in_conversation(
-        self, params: ChatParams, on_delta: chat_flow.OnDelta
-    ) -> ChatResult:
-        """Stored messages + new ones upstream. After an answer the new messages and the answer
-        are appended; a failed chat appends nothing (the client sends the same messages again);
-        a chat stopped after text streamed appends the new messages and the text so far
-        (`finishReason: "cancelled"`, no usage: the stream never reported it)."""
-        from .conversations import check_id, stored
-
-        conversation_id = check_id(params.conversation_id or "")
-        conversations = self.conversations
-        history = conversations.history(conversation_id)  # before anything is sent
-        content: list[str] = []
-        reasoning: list[str] = []
-
-        def collect(text: str | None, thought: str | None) -> None:
-            if text:
-                content.append(text)
-            if thought:
-                reasoning.append(thought)
-            on_delta(text, thought)
-
-        new = [stored(message) for message in params.messages]
-        sent = attrs.evolve(params, messages=[*history, *params.messages])
-        try:
-            result = await self._chat(sent, collect)
-        except asyncio.CancelledError:
-            if content:
-                partial = stored(
-                    ChatMessage(role="assistant", content="".join(content)),
-                    reasoning="".join(reasoning) or None,
-                    finish_reason="cancelled",
-                )
-                conversations.save_turn(conversation_id, [*new, partial])
-            raise
-        from .conversations import answer_message
-
-        conversations.save_turn(conversation_id, [*new, answer_message(result)])
-        return attrs.evolve(result, conversation_id=conversation_id)
 
     async def _chat(
         self, params: ChatParams, on_delta: chat_flow.OnDelta | None = None
