@@ -27,6 +27,7 @@ COMMANDS = {
     "openrouter.showSettings",
     "openrouter.updateSettings",
     "openrouter.signIn",
+    "openrouter.chooseEffort",
     "openrouter.explainSelection",
     "openrouter.rewriteSelection",
     "openrouter.listConversations",
@@ -132,6 +133,76 @@ async def test_choose_model_without_argument_asks_the_user(session: LspSession) 
     assert view["modelId"] == "openai/gpt-4o"
     titles = [a.title for a in asked[0].actions or []]
     assert "openai/gpt-4o" in titles and len(titles) <= 8
+
+
+def can_ask(session: LspSession) -> bool:
+    return session.client.capabilities.window.show_message is not None  # type: ignore[union-attr]
+
+
+def offer(session: LspSession, pick: Any) -> list[list[str]]:
+    """Answer window/showMessageRequest with `pick(titles)`; the titles offered, per request."""
+    offered: list[list[str]] = []
+
+    @session.client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        titles = [a.title for a in params.actions or []]
+        offered.append(titles)
+        title = pick(titles)
+        return None if title is None else types.MessageActionItem(title=title)
+
+    return offered
+
+
+async def reasoning_model(session: LspSession) -> dict[str, Any]:
+    listed = await session.call("openrouter/models/list", {"reasoning": True})
+    return next(m for m in listed["models"] if len(m["supportedEfforts"]) >= 2)
+
+
+async def test_choose_model_among_filtered_models(session: LspSession) -> None:
+    """Helix and other clients without custom requests choose with models/list's filters."""
+    await run(session, "openrouter.setApiKey", TEST_KEY)
+    listed = await session.call("openrouter/models/list", {"free": True, "tools": True})
+    free_with_tools = [m["id"] for m in listed["models"]]
+    assert free_with_tools
+    offered = offer(session, lambda titles: titles[-1])
+    view = await run(session, "openrouter.chooseModel", {"free": True, "tools": True})
+    if can_ask(session):
+        assert offered == [free_with_tools[:8]]
+        assert view["modelId"] == free_with_tools[:8][-1]
+    else:  # told the matches, nothing changed
+        assert offered == [] and view["modelId"] != free_with_tools[-1]
+        told = [m.message for m in session.client.messages if "models match" in m.message]
+        assert told and free_with_tools[0] in told[-1]
+        assert f"{len(free_with_tools)} models match" in told[-1]
+    bad = await run_error(session, "openrouter.chooseModel", {"free": "yes", "sort": "best"})
+    assert sorted(error_paths(bad)) == ["arguments[0].free", "arguments[0].sort"]
+    await run(session, "openrouter.chooseModel", {"query": "no-such-model-anywhere"})
+    assert "no model matches" in session.client.messages[-1].message
+
+
+async def test_choose_effort_among_the_models_efforts(session: LspSession) -> None:
+    await run(session, "openrouter.setApiKey", TEST_KEY)
+    model = await reasoning_model(session)
+    await run(session, "openrouter.chooseModel", model["id"])
+    offered = offer(session, lambda titles: titles[-1])
+    view = await run(session, "openrouter.chooseEffort")
+    choices = ["default", *model["supportedEfforts"]]
+    if can_ask(session):
+        assert offered == [choices[:8]]
+        assert view["reasoningEffort"] == choices[:8][-1]
+    else:
+        assert offered == [] and view["reasoningEffort"] == "default"
+        assert ", ".join(choices) in session.client.messages[-1].message
+    view = await run(session, "openrouter.chooseEffort", model["supportedEfforts"][0])
+    assert view["reasoningEffort"] == model["supportedEfforts"][0]
+    assert error_paths(await run_error(session, "openrouter.chooseEffort", "extreme")) == [
+        "arguments[0]"
+    ]
+    await run(session, "openrouter.updateSettings", {"reasoningEffort": "default"})
+    await run(session, "openrouter.chooseModel", "openai/gpt-4o")
+    view = await run(session, "openrouter.chooseEffort")
+    assert view["reasoningEffort"] == "default" and len(offered) == (1 if can_ask(session) else 0)
+    assert "does not reason" in session.client.messages[-1].message
 
 
 async def test_ask_streams_progress_and_shows_the_answer(session: LspSession) -> None:

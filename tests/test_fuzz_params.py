@@ -125,6 +125,7 @@ class Harness:
             "middleOutTransform": view["middleOutTransform"],
             "routing": view["routing"],
             "promptCaching": view["promptCaching"],
+            "reasoningEffort": view["reasoningEffort"],
         }
 
     @property
@@ -525,6 +526,7 @@ def targets(attack: Attack) -> list[Target]:
         "openrouter.showSettings": arguments(),
         "openrouter.updateSettings": arguments(patches),
         "openrouter.signIn": arguments(),
+        "openrouter.chooseEffort": arguments(st.sampled_from(["default", "low", "high", "max"])),
         "openrouter.explainSelection": arguments(selections),
         "openrouter.rewriteSelection": arguments(selections),
         "openrouter.listConversations": arguments(),
@@ -572,6 +574,7 @@ METHOD_TIMEOUTS = {
 }
 COMMAND_TIMEOUTS = {
     "openrouter.chooseModel": NETWORK_TIMEOUT_S,
+    "openrouter.chooseEffort": NETWORK_TIMEOUT_S,
     "openrouter.refreshModels": NETWORK_TIMEOUT_S,
     "openrouter.ask": MODEL_TIMEOUT_S,
     "openrouter.explainSelection": MODEL_TIMEOUT_S,

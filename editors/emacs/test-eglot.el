@@ -13,6 +13,7 @@
 (load (expand-file-name "openrouter.el" (file-name-directory load-file-name)) nil t)
 
 (defvar test-failures 0)
+(defvar test-first-answer "" "The first chat's answer.")
 (defvar test-messages nil "What the server showed with window/showMessage.")
 
 (defun test-out (fmt &rest args)
@@ -37,6 +38,116 @@
   (push message test-messages))
 
 (defun test-env (name) (or (getenv name) (error "%s is not set" name)))
+
+(defun test-all (models key)
+  (and models (cl-every (lambda (m) (eq (plist-get m key) t)) models)))
+
+(defun test-choosing-a-model ()
+  (dolist (filter '(("free" . :isFree) ("tools" . :supportsTools)
+                    ("reasoning" . :supportsReasoning) ("images" . :supportsImages)))
+    (test-check (format "models filtered: %s" (car filter))
+                (test-all (openrouter-models nil (list (car filter))) (cdr filter))))
+  ;; Through the command and its menus: filters, then a reasoning model whose efforts are listed.
+  (let* ((reasoner (seq-find (lambda (m) (>= (length (plist-get m :supportedEfforts)) 2))
+                             (openrouter-models nil '("reasoning"))))
+         (efforts (append (plist-get reasoner :supportedEfforts) nil))
+         offered)
+    (cl-letf (((symbol-function 'read-string) (lambda (&rest _) (plist-get reasoner :id)))
+              ((symbol-function 'completing-read-multiple) (lambda (&rest _) '("reasoning")))
+              ((symbol-function 'completing-read)
+               (lambda (_prompt labels &rest _)
+                 (setq offered (mapcar #'car labels))
+                 (seq-find (lambda (l) (string-prefix-p (plist-get reasoner :id) l)) offered))))
+      (let ((current-prefix-arg '(4)))
+        (call-interactively #'openrouter-models)))
+    (test-check "a model chosen from the filtered menu becomes the default"
+                (equal (plist-get (openrouter-request :openrouter/settings/get nil) :modelId)
+                       (plist-get reasoner :id))
+                offered)
+    (test-check "the menu describes each model"
+                (and offered (string-match-p "reasoning" (car offered))) offered)
+    (cl-letf (((symbol-function 'completing-read)
+               (lambda (_prompt choices &rest _) (setq offered choices) (car (last choices)))))
+      (call-interactively #'openrouter-reasoning-effort))
+    (test-check "effort choices are the model's supportedEfforts"
+                (equal offered (cons "default" efforts)) (list offered efforts))
+    (test-check "the chosen effort is saved"
+                (equal (plist-get (openrouter-request :openrouter/settings/get nil) :reasoningEffort)
+                       (car (last efforts)))))
+  (openrouter-settings '(:modelId "openai/gpt-4o" :reasoningEffort "default"))
+  (let* ((asked nil)
+         (refused (cl-letf (((symbol-function 'completing-read) (lambda (&rest _) (setq asked t))))
+                    (condition-case err (progn (call-interactively #'openrouter-reasoning-effort) nil)
+                      (user-error (cadr err))))))
+    (test-check "a model that does not reason gets no effort menu"
+                (and (not asked) refused (string-match-p "does not reason" refused)) refused)))
+
+(defun test-conversations-and-attachments (first-answer)
+  (let* ((id openrouter-conversation-id) offered
+         (buffer (cl-letf (((symbol-function 'completing-read)
+                            (lambda (_prompt choices &rest _)
+                              (setq offered (mapcar #'car choices))
+                              (car (rassoc id choices)))))
+                   (call-interactively #'openrouter-open-conversation))))
+    (test-check "past conversations offered"
+                (and offered (string-match-p "Say hello" (car offered))) offered)
+    (test-check "a past conversation opens as Markdown in a scratch buffer"
+                (with-current-buffer buffer
+                  (and buffer-read-only (not buffer-file-name)
+                       (string-search "## You\n\nSay hello" (buffer-string))
+                       (string-search (substring first-answer 0 30) (buffer-string))))
+                (with-current-buffer buffer (buffer-string)))
+    (let (done err result)
+      (with-current-buffer buffer ; the helpers work from the conversation's buffer too
+        (openrouter-chat "And again?" :on-done (lambda (e r) (setq done t err e result r))))
+      (test-wait (lambda () done))
+      (test-check "the chat continues the opened conversation"
+                  (and done (not err) (equal (plist-get result :conversationId) id)) (or err result)))
+    (test-check "the server keeps the conversation's history"
+                (>= (plist-get (plist-get (openrouter-request :openrouter/conversations/get
+                                                              `(:conversationId ,id))
+                                          :conversation)
+                               :messageCount)
+                    4)))
+  ;; The region goes with the question as a range attachment.
+  (let (done err result sent)
+    (set-buffer (get-file-buffer (test-env "OPENROUTER_TEST_FILE")))
+    (save-excursion
+      (goto-char (point-max))
+      (forward-line -1)
+      (cl-letf* ((chat (symbol-function 'openrouter-chat))
+                 ((symbol-function 'openrouter-chat)
+                  (lambda (question &rest keys)
+                    (setq sent (plist-get keys :attachments))
+                    (apply chat question :on-done (lambda (e r) (setq done t err e result r)) keys))))
+        (openrouter-chat-about-region (point) (point-max) "What does this line print?")))
+    (test-wait (lambda () done))
+    (let ((range (plist-get (car sent) :range)))
+      (test-check "the region is attached as a range"
+                  (and (= (length sent) 1) (equal (plist-get (car sent) :kind) "range")
+                       (string-prefix-p "file://" (plist-get (car sent) :uri))
+                       (= (plist-get (plist-get range :start) :line)
+                          (1- (count-lines (point-min) (point-max))))
+                       (= (plist-get (plist-get range :end) :line) (count-lines (point-min) (point-max))))
+                  sent))
+    (test-check "a chat with an attached region is answered"
+                (and done (not err) (> (length (plist-get result :content)) 0)) err)))
+
+(defun test-signing-in ()
+  (let ((before (plist-get (openrouter-request :openrouter/settings/get nil) :apiKey))
+        (browse-url-browser-function #'browse-url-xdg-open) ; the system opener (a test browser)
+        result)
+    (openrouter-sign-in (lambda (r) (setq result r)))
+    (test-wait (lambda () result) 30)
+    (test-check "sign in with OpenRouter through the browser and the loopback callback"
+                (and (equal (plist-get result :outcome) "signed_in")
+                     (eq (plist-get (plist-get result :apiKey) :isSet) t))
+                result)
+    (test-check "the signed-in key replaced the pasted one"
+                (not (equal (plist-get (plist-get (openrouter-request :openrouter/settings/get nil)
+                                                  :apiKey)
+                                       :hint)
+                            (plist-get before :hint))))))
 
 (cl-defun test-run ()
   (let* ((evil (test-env "OPENROUTER_TEST_EVIL_URL"))
@@ -82,6 +193,7 @@
                          :on-done (lambda (e r) (setq done t err e result r)))
         (test-wait (lambda () done))
         (test-check "chat answered" (and done (not err) (> (length (plist-get result :content)) 0)) err)
+        (setq test-first-answer (plist-get result :content))
         (test-check "chat streamed $/progress increments"
                     (and (>= (length deltas) 2)
                          (equal (apply #'concat (reverse deltas)) (plist-get result :content)))
@@ -117,6 +229,9 @@
         (test-check "the answer was shown (window/showMessage: no showDocument in eglot 1.9)"
                     (cl-some (lambda (m) (string-search (substring (plist-get answer :content) 0 30) m))
                              test-messages)))
+      (test-conversations-and-attachments test-first-answer)
+      (test-choosing-a-model)
+      (test-signing-in)
       (eglot-shutdown server))))
 
 (condition-case problem

@@ -72,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         from .terminal_client import main as demo_main
 
         return demo_main(argv[1:])
+    if argv and argv[0] == "chat":
+        from .terminal_chat import main as chat_main
+
+        return chat_main(argv[1:])
     if argv and argv[0] == "schemas":
         from .schema_gen import main as schemas_main
 
@@ -86,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="openrouter-lsp",
         description="The OpenRouter provider as a language server (LSP on stdio by default). "
-        "Subcommands: `emulator` (a local OpenRouter emulator), `demo` (the terminal client "
-        "against the emulator), `schemas` (regenerate schemas/).",
+        "Subcommands: `chat` (an interactive chat in the terminal), `emulator` (a local "
+        "OpenRouter emulator), `demo` (the terminal client against the emulator), `schemas` "
+        "(regenerate schemas/).",
     )
     parser.add_argument("--version", action="version", version=f"openrouter-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="serve on stdio (the default)")

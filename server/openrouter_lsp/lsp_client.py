@@ -34,8 +34,14 @@ class StdioLspClient:
 
     @classmethod
     async def start(
-        cls, command: list[str] | None = None, env: dict[str, str] | None = None
+        cls,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        *,
+        new_session: bool = False,
     ) -> StdioLspClient:
+        """`new_session`: the server leaves the terminal's process group, so a Ctrl-C meant for
+        the client (the interactive chat) does not stop the server too."""
         command = command or [sys.executable, "-m", "openrouter_lsp"]
         process = await asyncio.create_subprocess_exec(
             *command,
@@ -43,6 +49,7 @@ class StdioLspClient:
             stdout=asyncio.subprocess.PIPE,
             env={**os.environ, **(env or {})},
             limit=64 * 1024 * 1024,
+            start_new_session=new_session,
         )
         return cls(process)
 

@@ -9,6 +9,7 @@ under work-done progress (created by the server when the client supports it, can
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -41,6 +42,7 @@ ASK = "openrouter.ask"
 SHOW_SETTINGS = "openrouter.showSettings"
 UPDATE_SETTINGS = "openrouter.updateSettings"
 SIGN_IN = "openrouter.signIn"
+CHOOSE_EFFORT = "openrouter.chooseEffort"
 LIST_CONVERSATIONS = "openrouter.listConversations"
 GET_CONVERSATION = "openrouter.getConversation"
 RENAME_CONVERSATION = "openrouter.renameConversation"
@@ -53,6 +55,8 @@ KEEP_ANSWERS = 50
 MESSAGE_ANSWER_CHARS = 4_000  # a showMessage fallback shows this much and names the file
 CREATE_TIMEOUT_S = 5.0
 REPORT_INTERVAL_S = 0.1
+MAX_CHOICES = 8  # buttons in one window/showMessageRequest
+MAX_LISTED_IDS = 20  # model ids named in a message when the client cannot be asked
 SUGGESTED_MODELS = (
     "anthropic/claude-sonnet-4.5",
     "openai/gpt-4o",
@@ -257,9 +261,47 @@ async def _pick_model(call: Call) -> str | None:
     return picked.title if picked is not None else None
 
 
+async def _pick_filtered_model(call: Call, raw: dict[str, Any]) -> str | None:
+    """The best matches of `models/list` filters (`{"query": "mini", "free": true}`), offered with
+    window/showMessageRequest; a client that cannot be asked is told the matching ids."""
+    server, core = call.server, call.server.ctx.core
+    try:
+        filters = wire.structure(raw, protocol.ModelsListParams)
+    except InvalidInput as exc:
+        raise exc.under("arguments[0]") from None
+    ids = [m["id"] for m in json.loads(await core.list_models(filters))["models"]]
+    if not ids:
+        _info(server, "OpenRouter: no model matches these filters.")
+        return None
+    if not client_supports(server, "window.show_message"):
+        more = f" and {len(ids) - MAX_LISTED_IDS} more" if len(ids) > MAX_LISTED_IDS else ""
+        _info(server, f"OpenRouter: {len(ids)} models match: {', '.join(ids[:MAX_LISTED_IDS])}"
+              f"{more}. Choose one with openrouter.chooseModel and its id.")
+        return None
+    return await _ask(server, f"OpenRouter: choose a model ({len(ids)} match)", ids[:MAX_CHOICES])
+
+
+async def _ask(server: OpenRouterLanguageServer, message: str, titles: list[str]) -> str | None:
+    picked = await server.window_show_message_request_async(
+        lsp.ShowMessageRequestParams(
+            type=lsp.MessageType.Info,
+            message=message,
+            actions=[lsp.MessageActionItem(title=t) for t in titles],
+        )
+    )
+    return picked.title if picked is not None else None
+
+
 async def choose_model(call: Call) -> Any:
+    """A model id, an object of `models/list` filters to choose among, or nothing (suggestions)."""
     core = call.server.ctx.core
-    model_id = call.string(0, "a model id") if call.arg(0) is not None else await _pick_model(call)
+    first = call.arg(0)
+    if isinstance(first, dict):
+        model_id = await _pick_filtered_model(call, first)
+    elif first is not None:
+        model_id = call.string(0, "a model id or an object of model filters")
+    else:
+        model_id = await _pick_model(call)
     if model_id is None:
         return wire.unstructure(core.get_settings())
     try:
@@ -267,6 +309,38 @@ async def choose_model(call: Call) -> Any:
     except InvalidInput as exc:
         raise _for_argument(exc, "modelId") from None
     _info(call.server, f"OpenRouter: model set to {model_id}.")
+    return wire.unstructure(view)
+
+
+async def choose_effort(call: Call) -> Any:
+    """Set `reasoningEffort`: the argument, or one of the current model's supported efforts
+    offered with window/showMessageRequest (a client that cannot be asked is told them)."""
+    server, core = call.server, call.server.ctx.core
+    if call.arg(0) is not None:
+        effort: str | None = call.string(0, 'a reasoning effort such as "low"')
+    else:
+        model_id = core.get_settings().model_id
+        model = await core.find_model(model_id)
+        if model is None:
+            raise invalid("arguments[0]", f"is required: {model_id[:80]} is not in the catalogue, "
+                          "so its efforts are unknown")
+        if not model.supports_reasoning or not model.supported_efforts:
+            _info(server, f"OpenRouter: {model.id} does not reason: it takes no reasoning effort.")
+            return wire.unstructure(core.get_settings())
+        choices = ["default", *model.supported_efforts]
+        if not client_supports(server, "window.show_message"):
+            _info(server, f"OpenRouter: {model.id} takes the efforts {', '.join(choices)}. "
+                  "Choose one with openrouter.chooseEffort and its name.")
+            return wire.unstructure(core.get_settings())
+        effort = await _ask(server, f"OpenRouter: reasoning effort for {model.id}",
+                            choices[:MAX_CHOICES])
+    if effort is None:
+        return wire.unstructure(core.get_settings())
+    try:
+        view = await core.update_settings({"reasoningEffort": effort})
+    except InvalidInput as exc:
+        raise _for_argument(exc, "reasoningEffort") from None
+    _info(server, f"OpenRouter: reasoning effort set to {effort}.")
     return wire.unstructure(view)
 
 
@@ -469,6 +543,7 @@ def handlers(server: OpenRouterLanguageServer) -> dict[str, Handler]:
         SHOW_SETTINGS: show_settings,
         UPDATE_SETTINGS: update_settings,
         SIGN_IN: sign_in,
+        CHOOSE_EFFORT: choose_effort,
         LIST_CONVERSATIONS: list_conversations,
         GET_CONVERSATION: get_conversation,
         RENAME_CONVERSATION: rename_conversation,
