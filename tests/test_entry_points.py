@@ -20,6 +20,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from tests.support.lsp import TEST_KEY, LspSession, server_env, start_session, stop_session
+from tests.support.views import as_state
 
 from openrouter_lsp.history.store import ConversationStore
 from openrouter_lsp.protocol import ChatUsage, StoredMessage
@@ -214,7 +215,7 @@ async def run_once(
         if case.other_window is not None:
             await write_as_other_window(home, case.other_window)
         outcome = await call(session, case, via_command)
-        after = await session.call("openrouter/settings/get")
+        after = as_state(await session.call("openrouter/settings/get"))
     finally:
         await stop_session(session)
     return outcome, after
@@ -255,7 +256,7 @@ async def call(session: LspSession, case: Case, via_command: bool) -> Outcome:
         return Outcome(code=exc.code, kind=data.get("kind"), paths=sorted(paths))
     if isinstance(result, dict):
         result = {k: v for k, v in result.items() if k != "uri"}
-    return Outcome(result=case.compare(result))
+    return Outcome(result=case.compare(as_state(result)))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

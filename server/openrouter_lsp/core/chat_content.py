@@ -77,17 +77,27 @@ async def prepare(
 
 async def resolve_content(params: ChatParams, documents: DocumentLookup) -> ChatParams:
     """`params` with attachments and image files resolved, before the model is known (a
-    conversation stores its turns this way); `prepare` still checks them against the model."""
+    conversation stores its turns this way); `prepare` still checks them against the model.
+    Each message keeps its `attachments` for display only: `sendable` leaves them out."""
     errors: list[FieldError] = []
     messages: list[ChatMessage] = []
     for index, message in enumerate(params.messages):
         try:
-            messages.append(await _prepared(message, f"messages[{index}]", None, documents))
+            resolved = await _prepared(message, f"messages[{index}]", None, documents)
+            messages.append(attrs.evolve(resolved, attachments=message.attachments))
         except InvalidInput as exc:
             errors.extend(exc.errors)
     if errors:
         raise InvalidInput(errors)
     return attrs.evolve(params, messages=messages)
+
+
+def sendable(message: ChatMessage) -> ChatMessage:
+    """A message whose attachments were resolved into its content, without them (sent upstream
+    as it is, never resolved twice)."""
+    if message.attachments is None:
+        return message
+    return attrs.evolve(message, attachments=None)
 
 
 async def _prepared(

@@ -44,6 +44,7 @@ from ..protocol import (
     StoredMessage,
 )
 from ..state_dir import move_aside
+from .chat_content import sendable
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +271,8 @@ class Conversations:
 
         new = [stored(message) for message in params.messages]
         try:
-            result = await run(attrs.evolve(params, messages=[*history, *params.messages]), collect)
+            sent = [sendable(message) for message in [*history, *params.messages]]
+            result = await run(attrs.evolve(params, messages=sent), collect)
         except InvalidInput as exc:
             raise _as_sent(exc, len(history)) from None
         except asyncio.CancelledError:
