@@ -2,15 +2,10 @@
 
 pygls' own loops (`start_io`, `start_tcp`) are not used: they read with `readline` (a 64 KiB line
 kills the TCP loop), let a second TCP client take over the first one's answers, stop on a
-connect-and-close probe, and lose the exit code. Here: a stdin that is a pipe (what editors give)
-is read by the event loop itself, each chunk handed to the session in the same callback (no
-thread, no queue: a hand-off between threads cost ~0.1 ms per message); any other stdin (a file,
-a terminal, a socket shared with stdout) is read on a daemon thread with `os.read` (an `exit`
-while it blocks is clean). Both pipes are widened to 1 MiB where the system allows it, so a big
-prompt arrives in one read and a fast stream's progress does not stall on a 64 KiB pipe while the
-editor is busy. TCP serves one client (connections wait their turn while no client has sent
-`initialize`, so a probe that connects and closes is harmless; after that, others are refused
-with an error and closed); the return value is the exit code.
+connect-and-close probe, and lose the exit code. Here: stdin is read on a daemon thread with
+`os.read` (an `exit` while it blocks is clean); TCP serves one client (connections wait their
+turn while no client has sent `initialize`, so a probe that connects and closes is harmless;
+after that, others are refused with an error and closed); the return value is the exit code.
 """
 
 from __future__ import annotations
@@ -19,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import stat
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -37,8 +31,6 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
-PIPE_BYTES = 1024 * 1024  # Linux's default pipe-max-size for unprivileged processes
-_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named there from Python 3.10 on Linux only
 
 
 Read = Callable[[], Awaitable[bytes]]
@@ -86,59 +78,6 @@ class StdinSource:
         return await self._chunks.get()
 
 
-def is_pipe(stream: BinaryIO) -> bool:
-    """A POSIX pipe the event loop can read (Windows' loop reads only its own pipe handles)."""
-    if sys.platform == "win32":
-        return False
-    try:
-        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):  # an in-memory stream, a closed descriptor
-        return False
-
-
-def widen_pipe(stream: BinaryIO) -> None:
-    """Best effort: a system that refuses (a lower limit, not Linux) keeps its 64 KiB."""
-    if sys.platform == "linux" and is_pipe(stream):
-        import fcntl
-
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(stream.fileno(), _F_SETPIPE_SZ, PIPE_BYTES)
-
-
-class _PipeReader(asyncio.Protocol):
-    """Hands each chunk the loop reads from the stdin pipe straight to the session."""
-
-    def __init__(self, session: Session, finished: asyncio.Future[None]) -> None:
-        self._session = session
-        self._finished = finished
-
-    def data_received(self, data: bytes) -> None:
-        if not self._finished.done() and not self._session.receive(data):
-            self._finished.set_result(None)  # `exit`
-
-    def eof_received(self) -> bool:
-        self._end()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._end()
-
-    def _end(self) -> None:
-        if not self._finished.done():
-            self._finished.set_result(None)
-
-
-async def read_pipe(stream: BinaryIO, session: Session) -> None:
-    """Feed the session from a stdin pipe until end of input or `exit`."""
-    loop = asyncio.get_running_loop()
-    finished: asyncio.Future[None] = loop.create_future()
-    transport, _ = await loop.connect_read_pipe(lambda: _PipeReader(session, finished), stream)
-    try:
-        await finished
-    finally:
-        transport.close()
-
-
 class StdoutWriter:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -164,18 +103,11 @@ def serve_stdio(
 ) -> int:
     """Serve one client on stdio; the exit code (0 after shutdown, 1 without)."""
     lifecycle, session = _start(server)
-    stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
-    widen_pipe(stdin)
-    widen_pipe(stdout)
-    adapter.set_writer(server, StdoutWriter(stdout))
+    adapter.set_writer(server, StdoutWriter(stdout or sys.stdout.buffer))
 
     async def run() -> None:
-        if is_pipe(stdin):
-            await read_pipe(stdin, session)
-        else:
-            source = StdinSource(stdin)
-            await pump(source.read, session)
+        source = StdinSource(stdin or sys.stdin.buffer)
+        await pump(source.read, session)
 
     try:
         asyncio.run(run())
