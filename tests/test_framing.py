@@ -83,3 +83,22 @@ def test_the_limit_comes_from_the_environment_when_sane() -> None:
         assert max_message_bytes({"OPENROUTER_LSP_MAX_MESSAGE_BYTES": insane}) == (
             DEFAULT_MAX_MESSAGE_BYTES
         )
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 4096, 65_536, 300_000])
+def test_a_long_body_over_many_reads_comes_out_whole_and_the_next_message_intact(
+    chunk: int,
+) -> None:
+    # A long body is kept as the reads that carry it and joined once; the read that ends it
+    # also carries the start of the next message, which must not be lost or duplicated.
+    long_body = b'{"text":"' + bytes(range(48, 58)) * 25_000 + b'"}'
+    stream = frame(long_body) + frame(ONE) + frame(long_body) + frame(TWO)
+    decoder = FrameDecoder(DEFAULT_MAX_MESSAGE_BYTES)
+    bodies = []
+    for start in range(0, len(stream), chunk):
+        decoder.feed(stream[start : start + chunk])
+        while (event := decoder.next_event()) is not None:
+            assert isinstance(event, Frame), event
+            bodies.append(event.body)
+        assert decoder._pieces_bytes <= len(long_body) + chunk
+    assert bodies == [long_body, ONE, long_body, TWO]

@@ -216,7 +216,9 @@ def _endpoint(model_id: str, model: dict[str, Any], provider: str, index: int) -
         "uptime_last_1d": min(100.0, uptime + 1.0),
         "supports_implicit_caching": "input_cache_read" in pricing
         and "input_cache_write" not in pricing,
-        "latency_last_30m": {"p50": 0.3 + index * 0.1, "p75": 0.45, "p90": 0.7, "p99": 1.5},
+        # milliseconds, as the OpenAPI spec's PercentileStats says
+        "latency_last_30m": {"p50": 300.0 + index * 100, "p75": 450.0, "p90": 700.0,
+                             "p99": 1500.0},
         "throughput_last_30m": {"p50": 80.0 - index * 10, "p75": 60.0, "p90": 40.0, "p99": 20.0},
         **endpoint_fields(list(model.get("supported_parameters") or [])),
     }

@@ -552,8 +552,8 @@ class ProviderEndpoint:
     status: int | None
     uptime_last30m: float | None  # percent of successful requests over the last 30 minutes
     uptime_last1d: float | None
-    # Time to first token, median over the last 30 minutes, in the endpoints list's unit
-    # (the spec's prose says milliseconds; its examples and the emulator give seconds)
+    # Time to first token in milliseconds, median over the last 30 minutes (the OpenAPI spec's
+    # PercentileStats: "Latency percentiles in milliseconds")
     latency_p50: float | None
     throughput_p50: float | None  # output tokens per second, median over the last 30 minutes
     supports_implicit_caching: bool | None  # the provider caches prompts without breakpoints

@@ -53,13 +53,8 @@ function formatPercent(value: number | null): string {
   return `${Number(value.toFixed(value >= 99.95 ? 0 : 1))}%`;
 }
 
-/**
- * The endpoints list's latency unit is not settled (the spec's prose says milliseconds, its
- * examples and the emulator give seconds). No provider answers in under 30 ms or takes 30 s to
- * its first token, so the size of the number tells which unit it is in.
- */
+/** Time to first token: the endpoints list gives milliseconds (the OpenAPI spec's PercentileStats). */
 export function formatLatency(value: number | null): string {
   if (value === null) return '—';
-  const ms = value < 30 ? value * 1000 : value;
-  return ms >= 1000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Math.round(ms)} ms`;
+  return value >= 1000 ? `${Number((value / 1000).toFixed(2))} s` : `${Math.round(value)} ms`;
 }

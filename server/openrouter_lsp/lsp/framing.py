@@ -80,9 +80,18 @@ class FrameDecoder:
         self._oversized_length = 0
         self._announced = False  # discard: the Oversized event went out
         self._skipping = False  # inside a bad stretch: one Skipped event is enough
+        # body: the pieces of a body longer than what has arrived, joined once when complete
+        # (growing one bytearray read by read, then copying the body out of it, cost ~0.5 ms
+        # per 400 KB message, most of it in page faults; a join is one copy)
+        self._pieces: list[bytes] = []
+        self._pieces_bytes = 0
 
     def feed(self, data: bytes) -> None:
-        self._buffer += data
+        if self._pieces:
+            self._pieces.append(data)
+            self._pieces_bytes += len(data)
+        else:
+            self._buffer += data
 
     def next_event(self) -> Event | None:
         """The next event from the bytes fed so far, or None when more bytes are needed."""
@@ -168,10 +177,34 @@ class FrameDecoder:
 
     def _read_body(self) -> Event | None:
         length = self._remaining
+        if self._pieces:
+            return self._join_body(length)
         if len(self._buffer) < length:
+            if self._buffer:  # from here on, reads are kept as they come
+                self._pieces.append(bytes(self._buffer))
+                self._pieces_bytes = len(self._buffer)
+                self._buffer.clear()
             return None
-        body = bytes(self._buffer[:length])
+        with memoryview(self._buffer) as view:
+            body = bytes(view[:length])
         del self._buffer[:length]
+        return self._body_done(body)
+
+    def _join_body(self, length: int) -> Event | None:
+        if self._pieces_bytes < length:
+            return None
+        pieces = self._pieces
+        excess = self._pieces_bytes - length
+        if excess:  # the last read also holds the start of the next message
+            last = pieces[-1]
+            pieces[-1] = last[: len(last) - excess]
+            self._buffer += last[len(last) - excess :]
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._pieces = []
+        self._pieces_bytes = 0
+        return self._body_done(body)
+
+    def _body_done(self, body: bytes) -> Frame:
         self._state = "headers"
         self._skipping = False
         return Frame(body)

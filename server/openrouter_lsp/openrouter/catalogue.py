@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
+from ..memory import return_free_heap
 from ..protocol import ModelInfo, ModelsListParams, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_body, get_json
@@ -152,12 +153,7 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
 def release_freed_memory() -> None:
     """Hand the parse's garbage back to the OS: a 337-model fetch briefly holds ~10 MB."""
     gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the memory is reused by the next fetch instead
+    return_free_heap()
 
 
 def cache_path(folder: Path, base_url: str) -> Path:

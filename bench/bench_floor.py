@@ -1,0 +1,527 @@
+"""The relay against the physical floor, all measured in one run (issue 13).
+
+Three parties, each as thin as it can be, so that what is left is the server's own cost:
+
+- the upstream (`floor_upstream.py`, its own process): stdlib asyncio, one cached byte string per
+  answer, no JSON parsing;
+- the direct floor: the server's own `httpx.AsyncClient` (`openrouter.client.http_client`: same
+  limits, timeouts, headers), one persistent connection, the very body and headers the server
+  sent, `client.stream(..., json=body)` read with `aiter_raw`, the server's `SSEDecoder` and one
+  `raw_decode` per event: exactly what the server does before it can relay a token;
+- the server's client: raw JSON-RPC over the server's stdio (pre-encoded frames, a byte-level
+  frame reader, the arrival time taken when the bytes are read, before any parsing).
+
+Every latency is paired: direct round, server round, no-op round, repeated `--rounds` times so
+machine noise hits all three alike. Absolute numbers move with the machine's load; the ratios and
+differences within one run are what count.
+
+Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 21] [--sequential 2000]`; prints
+a markdown table with the issue's targets and writes `.bench/floor.json` and `.bench/floor.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from openrouter_lsp.openrouter.chat_stream import CONNECT_TIMEOUT_S
+from openrouter_lsp.openrouter.client import http_client
+from openrouter_lsp.openrouter.sse import DONE, SSEDecoder
+
+HERE = Path(__file__).resolve().parent
+KEY = "sk-or-v1-floor-bench-0000000000000000"
+MODEL = "openai/gpt-4o"
+SMALL_TOKENS = 11
+BIG_PROMPT_CHARS = 400_000
+THROUGHPUT_TOKENS = 20_000
+BIG_RSS_CHATS = 60
+SEARCHED = {"query": "gpt", "tools": True, "sort": "price"}
+_decode = json.JSONDecoder().raw_decode
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def big_prompt() -> str:
+    """400,000 characters of code-like text: quotes and line breaks to escape, as an editor's."""
+    line = 'def handler(request):  # "quoted" text, a tab\tand a backslash \\ to escape\n'
+    text = line * (BIG_PROMPT_CHARS // len(line) + 1)
+    return text[:BIG_PROMPT_CHARS]
+
+
+def start_upstream() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([sys.executable, str(HERE / "floor_upstream.py")],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"the floor upstream did not start: {line!r}")
+    return process, line.removeprefix("listening on ").strip()
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openrouter_emulator", "--port", "0", "--api-key", KEY],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    prefix = "OpenRouter emulator listening on "
+    if not line.startswith(prefix):
+        process.kill()
+        raise RuntimeError(f"emulator did not start: {line!r}")
+    return process, line[len(prefix):].strip()
+
+
+# -- the server's client: raw JSON-RPC over stdio --------------------------------------------
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+class RawClient:
+    """JSON-RPC over the server's stdio with nothing between the bytes and the clock."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pid = process.pid
+        self.next_id = 0
+        self.pending: dict[int, asyncio.Future[tuple[float, Any]]] = {}
+        self.first_progress: dict[str, float] = {}
+        self.progress_chars: dict[str, int] = {}
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def start(cls, env: dict[str, str]) -> RawClient:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "openrouter_lsp", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env={**os.environ, **env},
+        )
+        return cls(process)
+
+    def prepare(self, method: str, params: Any) -> tuple[int, bytes]:
+        self.next_id += 1
+        return self.next_id, frame({"jsonrpc": "2.0", "id": self.next_id, "method": method,
+                                    "params": params})
+
+    async def send(self, msg_id: int, data: bytes) -> tuple[float, float, Any]:
+        """Write a prepared request; (sent at, answered at, result)."""
+        future: asyncio.Future[tuple[float, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[msg_id] = future
+        stdin = self.process.stdin
+        assert stdin is not None
+        started = time.perf_counter()
+        stdin.write(data)
+        await stdin.drain()
+        answered, result = await future
+        return started, answered, result
+
+    async def request(self, method: str, params: Any) -> Any:
+        return (await self.send(*self.prepare(method, params)))[2]
+
+    async def notify(self, method: str, params: Any) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write(frame({"jsonrpc": "2.0", "method": method, "params": params}))
+        await stdin.drain()
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        buffer = bytearray()
+        while chunk := await stdout.read(1 << 20):
+            arrived = time.perf_counter()
+            buffer += chunk
+            while (end := buffer.find(b"\r\n\r\n")) >= 0:
+                length = int(bytes(buffer[:end]).split(b":")[1])
+                if len(buffer) < end + 4 + length:
+                    break
+                body = bytes(buffer[end + 4 : end + 4 + length])
+                del buffer[: end + 4 + length]
+                self._on_message(json.loads(body), arrived)
+
+    def _on_message(self, message: dict[str, Any], arrived: float) -> None:
+        if "method" in message:
+            if message["method"] == "$/progress":
+                token = message["params"]["token"]
+                self.first_progress.setdefault(token, arrived)
+                content = message["params"]["value"].get("content") or ""
+                self.progress_chars[token] = self.progress_chars.get(token, 0) + len(content)
+            elif "id" in message:  # a request from the server: any answer will do
+                stdin = self.process.stdin
+                assert stdin is not None
+                stdin.write(frame({"jsonrpc": "2.0", "id": message["id"], "result": None}))
+            return
+        future = self.pending.pop(message["id"], None)
+        if future is not None and not future.done():
+            if "error" in message:
+                future.set_exception(RuntimeError(json.dumps(message["error"])))
+            else:
+                future.set_result((arrived, message["result"]))
+
+    async def initialize(self) -> None:
+        await self.request("initialize", {"processId": os.getpid(), "capabilities": {}})
+        await self.notify("initialized", {})
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.request("shutdown", None), 5)
+            await self.notify("exit", None)
+            await asyncio.wait_for(self.process.wait(), 5)
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self.reader.cancel()
+
+
+# -- the direct floor ---------------------------------------------------------------------------
+
+
+class Direct:
+    """The server's HTTP client, used as the server uses it, on one kept-alive connection."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.client = http_client()
+        self.timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=60.0, write=60.0, pool=30.0)
+        self.body: dict[str, Any] = {}
+        self.headers: dict[str, str] = {}
+
+    async def copy_server_request(self, origin: str) -> None:
+        """The very body and headers the server sent last (read back from the upstream)."""
+        answer = await self.client.get(f"{origin}/_floor/last")
+        last = answer.json()
+        self.body = last["body"]
+        wanted = {"authorization", "http-referer", "x-title", "x-openrouter-title",
+                  "x-openrouter-categories", "accept", "content-type"}
+        self.headers = {k: v for k, v in last["headers"].items() if k in wanted}
+
+    async def chat(self, max_tokens: int) -> tuple[float, float, int]:
+        """(first content delta, end of stream) in seconds after the request, and the tokens."""
+        body = {**self.body, "max_tokens": max_tokens}
+        decoder = SSEDecoder()
+        first = 0.0
+        tokens = 0
+        started = time.perf_counter()
+        async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body,
+                                      headers=self.headers, timeout=self.timeout) as response:
+            async for chunk in response.aiter_raw():
+                for data in decoder.feed(chunk):
+                    if data == DONE:
+                        continue
+                    event, _ = _decode(data)
+                    delta = event["choices"][0]["delta"] if event["choices"] else {}
+                    if delta.get("content"):
+                        tokens += 1
+                        if not first:
+                            first = time.perf_counter() - started
+        return first, time.perf_counter() - started, tokens
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def ms(values: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(values) * 1000, "p95": pct(values, 0.95) * 1000}
+
+
+class Run:
+    def __init__(self, client: RawClient, direct: Direct, origin: str) -> None:
+        self.client = client
+        self.direct = direct
+        self.origin = origin
+        self.rounds = 0
+
+    def chat_frame(self, prompt: str, max_tokens: int) -> tuple[str, int, bytes]:
+        self.rounds += 1
+        token = f"t{self.rounds}"
+        msg_id, data = self.client.prepare("openrouter/chat", {
+            "messages": [{"role": "user", "content": prompt}], "modelId": MODEL,
+            "maxTokens": max_tokens, "partialResultToken": token,
+        })
+        return token, msg_id, data
+
+    async def server_chat(self, prompt: str, max_tokens: int) -> tuple[float, float, Any]:
+        token, msg_id, data = self.chat_frame(prompt, max_tokens)
+        started, answered, result = await self.client.send(msg_id, data)
+        first = self.client.first_progress.pop(token) - started
+        chars = self.client.progress_chars.pop(token)
+        assert chars == len(result["content"]), (chars, len(result["content"]))
+        return first, answered - started, result
+
+    async def noop(self) -> float:
+        started, answered, _ = await self.client.send(
+            *self.client.prepare("openrouter/settings/get", {}))
+        return answered - started
+
+    async def latency(self, prompt: str, rounds: int,
+                      at_round: Callable[[int], None] | None = None) -> dict[str, Any]:
+        for _ in range(10):  # warm both paths
+            await self.direct.chat(SMALL_TOKENS)
+            await self.server_chat(prompt, SMALL_TOKENS)
+        direct, server, noop = [], [], []
+        for i in range(rounds):  # interleaved, so machine noise hits all three alike
+            direct.append((await self.direct.chat(SMALL_TOKENS))[0])
+            server.append((await self.server_chat(prompt, SMALL_TOKENS))[0])
+            noop.append(await self.noop())
+            if at_round is not None:
+                at_round(i + 1)
+        added = [s - d for s, d in zip(server, direct, strict=True)]
+        return {"direct_ms": ms(direct), "server_ms": ms(server), "noop_ms": ms(noop),
+                "added_p50_ms": (statistics.median(server) - statistics.median(direct)) * 1000,
+                "added_paired_ms": ms(added), "rounds": rounds}
+
+    async def throughput(self, rounds: int) -> dict[str, Any]:
+        await self.direct.chat(THROUGHPUT_TOKENS)
+        await self.server_chat("throughput", THROUGHPUT_TOKENS)
+        direct, server = [], []
+        for _ in range(rounds):
+            _, elapsed, tokens = await self.direct.chat(THROUGHPUT_TOKENS)
+            assert tokens == THROUGHPUT_TOKENS
+            direct.append(THROUGHPUT_TOKENS / elapsed)
+            _, elapsed, result = await self.server_chat("throughput", THROUGHPUT_TOKENS)
+            assert result["usage"]["completionTokens"] == THROUGHPUT_TOKENS
+            server.append(THROUGHPUT_TOKENS / elapsed)
+        ratios = [s / d for s, d in zip(server, direct, strict=True)]
+        return {
+            "direct_tokens_per_s": statistics.median(direct),
+            "server_tokens_per_s": statistics.median(server),
+            "ratio": statistics.median(server) / statistics.median(direct),
+            # Two halves of the run, as two shorter runs: they agree when the rounds suffice.
+            "ratio_first_half": statistics.median(ratios[: rounds // 2]),
+            "ratio_second_half": statistics.median(ratios[rounds // 2 :]),
+            "rounds": rounds,
+        }
+
+    async def sequential(self, chats: int) -> dict[str, float]:
+        for _ in range(200):  # the steady state: pools, caches and free lists filled
+            await self.server_chat("sequential", SMALL_TOKENS)
+        await asyncio.sleep(0.5)
+        before = rss_mb(self.client.pid)
+        for _ in range(chats):
+            await self.server_chat("sequential", SMALL_TOKENS)
+        await asyncio.sleep(0.5)
+        after = rss_mb(self.client.pid)
+        return {"chats": chats, "rss_before_mb": before, "rss_after_mb": after,
+                "growth_mb": after - before}
+
+
+def server_env(home: str, base_url: str) -> dict[str, str]:
+    Path(home, "settings.json").write_text(
+        json.dumps({"useCustomBaseUrl": True, "customBaseUrl": base_url}))
+    return {"OPENROUTER_LSP_HOME": home, "OPENROUTER_LSP_NO_KEYRING": "1",
+            "OPENROUTER_API_KEY": KEY}
+
+
+async def main_run(args: argparse.Namespace, origin: str) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    base_url = f"{origin}/api/v1"
+    with tempfile.TemporaryDirectory() as home:
+        client = await RawClient.start(server_env(home, base_url))
+        direct = Direct(base_url)
+        run = Run(client, direct, origin)
+        try:
+            await client.initialize()
+            await asyncio.sleep(1.0)  # settle: the HTTP stack is preloaded after `initialized`
+            results["rss_idle_mb"] = rss_mb(client.pid)
+            models = await client.request("openrouter/models/list", {})
+            assert len(models["models"]) == 337
+            await asyncio.sleep(0.5)
+            results["rss_catalogue_mb"] = rss_mb(client.pid)
+            await run.server_chat("warm", SMALL_TOKENS)
+            await direct.copy_server_request(origin)
+            results["small"] = await run.latency("Benchmark prompt", args.rounds)
+            print("small prompt done", file=sys.stderr)
+            prompt = big_prompt()
+
+            def at_round(i: int) -> None:
+                if i == BIG_RSS_CHATS:
+                    results["rss_after_60_big_mb"] = rss_mb(client.pid)
+
+            await run.server_chat(prompt, SMALL_TOKENS)
+            await direct.copy_server_request(origin)  # the big body, as the server sent it
+            results["big"] = await run.latency(prompt, args.rounds, at_round)
+            await asyncio.sleep(1.5)  # the server returns a big request's heap once they pause
+            results["rss_after_big_rounds_mb"] = rss_mb(client.pid)
+            results.setdefault("rss_after_60_big_mb", float("nan"))  # fewer rounds than 60
+            print("big prompt done", file=sys.stderr)
+            await run.server_chat("Benchmark prompt", SMALL_TOKENS)
+            await direct.copy_server_request(origin)
+            results["throughput"] = await run.throughput(args.tp_rounds)
+            print("throughput done", file=sys.stderr)
+            if args.sequential:
+                results["sequential"] = await run.sequential(args.sequential)
+        finally:
+            await client.close()
+            await direct.client.aclose()
+    return results
+
+
+async def emulator_floor(rounds: int) -> dict[str, Any]:
+    """The direct client against the emulator, to show why the emulator is not the floor."""
+    process, base_url = start_emulator()
+    direct = Direct(base_url)
+    try:
+        direct.body = {"model": MODEL, "messages": [{"role": "user", "content": "Benchmark"}],
+                       "stream": True}
+        direct.headers = {"authorization": f"Bearer {KEY}"}
+        for _ in range(10):
+            await direct.chat(SMALL_TOKENS)
+        firsts = [(await direct.chat(SMALL_TOKENS))[0] for _ in range(rounds)]
+        return {"direct_ms": ms(firsts), "rounds": rounds}
+    finally:
+        await direct.client.aclose()
+        process.terminate()
+        process.wait(5)
+
+
+async def catalogue_run(origin: str, rounds: int) -> dict[str, Any]:
+    """A synthetic 5,000-model catalogue (`/synth/` on the floor upstream)."""
+    with tempfile.TemporaryDirectory() as home:
+        client = await RawClient.start(server_env(home, f"{origin}/synth/api/v1"))
+        try:
+            await client.initialize()
+            await asyncio.sleep(1.0)
+            idle = rss_mb(client.pid)
+            started = time.perf_counter()
+            models = await client.request("openrouter/models/list", {})
+            cold = time.perf_counter() - started
+            assert len(models["models"]) == 5_000, len(models["models"])
+            del models
+            warm, searched = [], []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await client.request("openrouter/models/list", {})
+                warm.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                await client.request("openrouter/models/list", SEARCHED)
+                searched.append(time.perf_counter() - started)
+            await asyncio.sleep(0.5)
+            loaded = rss_mb(client.pid)
+        finally:
+            await client.close()
+    return {"models": 5_000, "rss_idle_mb": idle, "rss_loaded_mb": loaded,
+            "cold_ms": cold * 1000, "warm_ms": ms(warm), "searched_ms": ms(searched),
+            "rounds": rounds}
+
+
+def startup(rounds: int, origin: str) -> dict[str, float]:
+    sys.path.insert(0, str(HERE))
+    from bench_core import bench_startup  # the same interleaved measure as bench_core.py
+
+    with tempfile.TemporaryDirectory() as home:
+        return asyncio.run(bench_startup(rounds, server_env(home, f"{origin}/api/v1")))
+
+
+def table(r: dict[str, Any]) -> str:
+    s, b, t = r["small"], r["big"], r["throughput"]
+    rows = [
+        ("First token p50, 11-token reply: direct floor / server",
+         f"{s['direct_ms']['p50']:.2f} / {s['server_ms']['p50']:.2f} ms", ""),
+        ("**Added first-token latency p50, small prompt** (server - direct)",
+         f"{s['added_p50_ms']:.2f} ms (paired p50 {s['added_paired_ms']['p50']:.2f}, "
+         f"p95 {s['added_paired_ms']['p95']:.2f})", "≤ 0.6 ms"),
+        ("No-op round trip `settings/get` p50 / p95",
+         f"{s['noop_ms']['p50']:.2f} / {s['noop_ms']['p95']:.2f} ms", "floor of any request"),
+        ("First token p50, 400,000-character prompt: direct floor / server",
+         f"{b['direct_ms']['p50']:.2f} / {b['server_ms']['p50']:.2f} ms", ""),
+        ("**Added first-token latency p50, 400,000-character prompt**",
+         f"{b['added_p50_ms']:.2f} ms (paired p50 {b['added_paired_ms']['p50']:.2f}, "
+         f"p95 {b['added_paired_ms']['p95']:.2f})", "≤ 1.5 ms"),
+        ("Relay of a 20,000-token stream: direct / server",
+         f"{t['direct_tokens_per_s']:,.0f} / {t['server_tokens_per_s']:,.0f} tokens/s", ""),
+        ("**Relay ratio** server / direct (halves of the run)",
+         f"{t['ratio']:.3f}x ({t['ratio_first_half']:.3f}, {t['ratio_second_half']:.3f})",
+         "≥ 0.95x"),
+        ("**RSS idle after the catalogue** (idle before it)",
+         f"{r['rss_catalogue_mb']:.1f} MB ({r['rss_idle_mb']:.1f})", "≤ 50 MB"),
+        (f"**RSS after {BIG_RSS_CHATS} big-prompt chats**, in the burst (all {b['rounds'] + 11}"
+         ", then 1.5 s idle)",
+         f"{r['rss_after_60_big_mb']:.1f} MB ({r['rss_after_big_rounds_mb']:.1f})", "≤ 60 MB"),
+    ]
+    if "sequential" in r:
+        q = r["sequential"]
+        rows.append((f"**RSS growth over {q['chats']:,} sequential chats**",
+                     f"{q['growth_mb']:+.1f} MB ({q['rss_before_mb']:.1f} → "
+                     f"{q['rss_after_mb']:.1f})", "none"))
+    if "catalogue" in r:
+        c = r["catalogue"]
+        rows += [
+            ("**5,000-model catalogue: warm `models/list`** p50 (p95)",
+             f"{c['warm_ms']['p50']:.2f} ms ({c['warm_ms']['p95']:.2f})", "≤ 10 ms"),
+            ("**5,000-model catalogue: filtered search** p50 (p95)",
+             f"{c['searched_ms']['p50']:.2f} ms ({c['searched_ms']['p95']:.2f})", "≤ 5 ms"),
+            ("**5,000-model catalogue: RSS growth** over the 337-model server (over idle)",
+             f"{c['rss_loaded_mb'] - r['rss_catalogue_mb']:+.1f} MB "
+             f"({c['rss_loaded_mb'] - c['rss_idle_mb']:+.1f})", "≤ 15 MB"),
+        ]
+    if "startup" in r:
+        u = r["startup"]
+        rows.append(("**Start-up** ours / bare pygls (p50)",
+                     f"{u['startup_ratio']:.3f} ({u['startup_ours_p50_ms']:.0f} / "
+                     f"{u['startup_bare_pygls_p50_ms']:.0f} ms)", "≤ 1.0"))
+    if "emulator" in r:
+        rows.append(("Direct first token p50 from the emulator (not the floor)",
+                     f"{r['emulator']['direct_ms']['p50']:.2f} ms", ""))
+    lines = ["| measure | result | target |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {target} |" for name, value, target in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=300, help="latency rounds per prompt size")
+    parser.add_argument("--tp-rounds", type=int, default=21, help="20,000-token streams each")
+    parser.add_argument("--sequential", type=int, default=2000, help="0 to skip")
+    parser.add_argument("--only-relay", action="store_true",
+                        help="skip the catalogue, start-up and emulator measures")
+    args = parser.parse_args()
+    upstream, origin = start_upstream()
+    origin = origin.rstrip("/")
+    try:
+        results = asyncio.run(main_run(args, origin))
+        if not args.only_relay:
+            results["catalogue"] = asyncio.run(catalogue_run(origin, 50))
+            results["startup"] = startup(10, origin)
+            results["emulator"] = asyncio.run(emulator_floor(100))
+    finally:
+        upstream.terminate()
+        upstream.wait(5)
+    results["machine_cpus"] = os.cpu_count()
+    results["load_average"] = os.getloadavg()
+    markdown = table(results)
+    print(markdown)
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / "floor.json").write_text(json.dumps(results, indent=2))
+    (out / "floor.md").write_text(markdown + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
