@@ -336,6 +336,19 @@ async def test_a_stopped_answers_cost_is_waited_for_within_its_bound(
     assert lsp.notified(CHANGED) == []
 
 
+async def test_a_stopped_answer_cut_before_its_cost_arrives_stays_cut(
+    lsp: LspSession, emulator: Any
+) -> None:
+    emulator.configure(tokens_per_second=40, chunk_tokens=1, generation_delay_seconds=0.6)
+    await stop_part_way(lsp, "regenerated", "a slow answer to stop")
+    await lsp.call(TRUNCATE, {"conversationId": "regenerated", "keepMessages": 1})  # regenerate
+    await wait_for(lambda: any(p["status"] == 200 for p in generation_polls(emulator)), timeout=10)
+    await asyncio.sleep(0.3)
+    conversation = await get(lsp, "regenerated")
+    assert conversation["messageCount"] == 1 and conversation["totals"]["costUsd"] == 0
+    assert lsp.notified(CHANGED) == []
+
+
 async def test_an_openai_compatible_server_is_not_asked_for_a_stopped_answers_cost(
     lsp: LspSession, emulator: Any
 ) -> None:
