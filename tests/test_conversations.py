@@ -37,6 +37,7 @@ RENAME = "openrouter/conversations/rename"
 DELETE = "openrouter/conversations/delete"
 TRUNCATE = "openrouter/conversations/truncate"
 EXPORT = "openrouter/conversations/export"
+CHANGED = "openrouter/conversations/didChange"
 HISTORY_FILE = "history.sqlite3"
 
 
@@ -247,27 +248,116 @@ async def test_a_failed_chat_appends_nothing(lsp: LspSession, emulator: Any) -> 
     assert [m["content"] for m in (await get(lsp, "f"))["messages"]][::2] == ["works", "fails"]
 
 
-async def test_a_stopped_answer_keeps_its_text(lsp: LspSession, emulator: Any) -> None:
-    emulator.configure(tokens_per_second=40, chunk_tokens=1)
+async def stop_part_way(lsp: LspSession, conversation_id: str, text: str) -> str:
+    """Start a slow answer in the conversation, stop it ($/cancelRequest) once text streamed;
+    the text streamed before the stop."""
     token = new_token()
-    params = {"messages": [user("a slow answer")], "modelId": GPT, "conversationId": "stop",
+    params = {"messages": [user(text)], "modelId": GPT, "conversationId": conversation_id,
               "partialResultToken": token, "maxTokens": 400}
+    request_id = f"stop-{conversation_id}"
     pending = asyncio.ensure_future(
-        lsp.client.protocol.send_request_async(CHAT, params, msg_id="stop-me")
+        lsp.client.protocol.send_request_async(CHAT, params, msg_id=request_id)
     )
     await wait_for(lambda: len(streamed(lsp, token)) > 20, timeout=10)
-    lsp.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="stop-me"))
+    lsp.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request_id))
     with pytest.raises(JsonRpcException):
         await asyncio.wait_for(pending, 10)
+    return streamed(lsp, token)
+
+
+def generation_polls(emulator: Any) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["path"].endswith("/generation")]
+
+
+async def test_a_stopped_answer_keeps_its_text(lsp: LspSession, emulator: Any) -> None:
+    emulator.configure(tokens_per_second=40, chunk_tokens=1)
+    text = await stop_part_way(lsp, "stop", "a slow answer")
     conversation = await get(lsp, "stop")
     question, answer = conversation["messages"]
     assert question["content"] == "a slow answer"
     assert answer["role"] == "assistant" and answer["finishReason"] == "cancelled"
-    assert answer["content"].startswith(streamed(lsp, token))
+    assert answer["content"].startswith(text)
     assert answer["content"].startswith("[emulator]")
     emulator.configure(tokens_per_second=0)
     await turn(lsp, "stop", "go on")
     assert sent_messages(emulator)[1] == {"role": "assistant", "content": answer["content"]}
+
+
+async def test_a_stopped_answer_gets_its_cost_from_generation(
+    lsp: LspSession, emulator: Any
+) -> None:
+    # OpenRouter bills a stopped stream; /generation shows it after answering 404 for a while.
+    emulator.configure(tokens_per_second=40, chunk_tokens=1, generation_delay_seconds=0.6)
+    await stop_part_way(lsp, "priced", "a slow answer to stop")
+    stored_at_once = (await get(lsp, "priced"))["messages"][1]
+    assert stored_at_once["finishReason"] == "cancelled" and stored_at_once["usage"] is None
+    generation_id = stored_at_once["generationId"]
+    assert generation_id == last_chat_request(emulator)["generationId"]
+
+    assert await lsp.wait_notified(CHANGED, timeout=10) == [{"conversationId": "priced"}]
+    conversation = await get(lsp, "priced")
+    answer = conversation["messages"][1]
+    record = emulator.state.generation(generation_id)
+    assert record["cancelled"] is True and 0 < record["tokens_completion"] < 400
+    usage = answer["usage"]
+    assert usage["costUsd"] == record["total_cost"] > 0
+    assert usage["completionTokens"] == record["tokens_completion"]
+    assert usage["promptTokens"] == record["tokens_prompt"] > 0
+    assert (answer["model"], answer["provider"]) == (record["model"], record["provider_name"])
+    assert answer["content"] == stored_at_once["content"]  # only what it cost was added
+    totals = conversation["totals"]
+    assert totals["costUsd"] == pytest.approx(usage["costUsd"])
+    assert totals["completionTokens"] == usage["completionTokens"]
+    polls = generation_polls(emulator)
+    assert len(polls) >= 2 and polls[-1]["status"] == 200  # 404 first, as the real service
+    assert all(p["status"] == 404 for p in polls[:-1])
+    # The next turn is priced from its own stream; the total adds both.
+    emulator.configure(tokens_per_second=0)
+    second = await turn(lsp, "priced", "go on")
+    total = (await get(lsp, "priced"))["totals"]["costUsd"]
+    assert total == pytest.approx(usage["costUsd"] + second["usage"]["costUsd"])
+    assert len(lsp.notified(CHANGED)) == 1  # a finished answer is priced in its result
+
+
+async def test_a_stopped_answers_cost_is_waited_for_within_its_bound(
+    lsp: LspSession, emulator: Any
+) -> None:
+    # /generation still 404 when the bound (OPENROUTER_LSP_GENERATION_WAIT_S=1.5 here) ends.
+    emulator.configure(tokens_per_second=40, chunk_tokens=1, generation_delay_seconds=60)
+    await stop_part_way(lsp, "unpriced", "a slow answer to stop")
+    await wait_for(lambda: len(generation_polls(emulator)) >= 3, timeout=10)
+    await asyncio.sleep(2.5)  # past the bound: the polling has ended
+    polls = len(generation_polls(emulator))
+    await asyncio.sleep(0.5)
+    assert len(generation_polls(emulator)) == polls
+    assert all(p["status"] == 404 for p in generation_polls(emulator))
+    answer = (await get(lsp, "unpriced"))["messages"][1]
+    assert answer["usage"] is None and answer["generationId"]
+    assert lsp.notified(CHANGED) == []
+
+
+async def test_a_stopped_answer_cut_before_its_cost_arrives_stays_cut(
+    lsp: LspSession, emulator: Any
+) -> None:
+    emulator.configure(tokens_per_second=40, chunk_tokens=1, generation_delay_seconds=0.6)
+    await stop_part_way(lsp, "regenerated", "a slow answer to stop")
+    await lsp.call(TRUNCATE, {"conversationId": "regenerated", "keepMessages": 1})  # regenerate
+    await wait_for(lambda: any(p["status"] == 200 for p in generation_polls(emulator)), timeout=10)
+    await asyncio.sleep(0.3)
+    conversation = await get(lsp, "regenerated")
+    assert conversation["messageCount"] == 1 and conversation["totals"]["costUsd"] == 0
+    assert lsp.notified(CHANGED) == []
+
+
+async def test_an_openai_compatible_server_is_not_asked_for_a_stopped_answers_cost(
+    lsp: LspSession, emulator: Any
+) -> None:
+    emulator.configure(tokens_per_second=40, chunk_tokens=1, generation_delay_seconds=0)
+    await update_settings(lsp, provider="openai-compatible")
+    await stop_part_way(lsp, "compatible", "a slow answer to stop")
+    await asyncio.sleep(1.0)
+    assert generation_polls(emulator) == [] and lsp.notified(CHANGED) == []
+    assert (await get(lsp, "compatible"))["messages"][1]["usage"] is None
 
 
 # --- two windows, damage, locks, the setting ------------------------------------------------------

@@ -95,8 +95,11 @@ export const SETTINGS_DID_CHANGE = 'openrouter/settings/didChange';
 export const SIGN_IN_DID_FINISH = 'openrouter/signIn/didFinish';
 /** Sent by a server with the account helper's balance refresh (CONTRACT.md); absent otherwise. */
 export const ACCOUNT_DID_CHANGE = 'openrouter/account/didChange';
+/** A stored conversation changed outside a request (a stopped reply's cost arrived): read it again. */
+export const CONVERSATIONS_DID_CHANGE = 'openrouter/conversations/didChange';
+export type ConversationsDidChange = G.ConversationsDidChangeParams;
 /** Server notifications every webview receives, relayed by the host as they come. */
-export const WEBVIEW_NOTIFICATIONS: readonly string[] = [SETTINGS_DID_CHANGE, SIGN_IN_DID_FINISH, ACCOUNT_DID_CHANGE];
+export const WEBVIEW_NOTIFICATIONS: readonly string[] = [SETTINGS_DID_CHANGE, SIGN_IN_DID_FINISH, ACCOUNT_DID_CHANGE, CONVERSATIONS_DID_CHANGE];
 
 /** JSON-RPC error codes beyond the standard ones (see the README's method reference). */
 export const INVALID_PARAMS = -32602;

@@ -3,7 +3,8 @@
 Holds the `Core` and connects its two outward events to LSP: a warning for the user becomes
 `window/showMessage` (held back until the client is initialized), a settings change becomes the
 `openrouter/settings/didChange` notification, the end of a sign-in `openrouter/signIn/didFinish`,
-a balance fetched in the background `openrouter/account/didChange`.
+a balance fetched in the background `openrouter/account/didChange`, a stored conversation changed
+in the background (a stopped answer's cost) `openrouter/conversations/didChange`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ServerContext:
             settings_changed=self._notify_settings,
             sign_in_finished=self._notify_sign_in,
             account_changed=self._notify_account,
+            conversation_changed=self._notify_conversation,
         )
 
     def warn_user(self, message: str) -> None:
@@ -62,6 +64,11 @@ class ServerContext:
 
     def _notify_account(self, info: AccountInfo) -> None:
         self._server.protocol.notify(protocol.ACCOUNT_DID_CHANGE, wire.unstructure(info))
+
+    def _notify_conversation(self, conversation_id: str) -> None:
+        self._server.protocol.notify(
+            protocol.CONVERSATIONS_DID_CHANGE, {"conversationId": conversation_id}
+        )
 
     def add_initialized_hook(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` once the client is initialized (after the held-back warnings)."""

@@ -33,6 +33,9 @@ CONVERSATIONS_TRUNCATE = "openrouter/conversations/truncate"
 CONVERSATIONS_EXPORT = "openrouter/conversations/export"
 # server -> client notification: the balance after a chat (AccountInfo)
 ACCOUNT_DID_CHANGE = "openrouter/account/didChange"
+# server -> client notification: a stored conversation changed outside a request (a stopped
+# answer's cost arrived); clients showing it read it again with conversations/get
+CONVERSATIONS_DID_CHANGE = "openrouter/conversations/didChange"
 
 # JSON-RPC error codes beyond the standard ones.
 UPSTREAM_ERROR_CODE = -32001
@@ -759,4 +762,5 @@ NOTIFICATIONS: dict[str, type] = {
     SETTINGS_DID_CHANGE: SettingsView,
     SIGN_IN_DID_FINISH: SignInResult,
     ACCOUNT_DID_CHANGE: AccountInfo,
+    CONVERSATIONS_DID_CHANGE: ConversationParams,
 }

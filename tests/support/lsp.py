@@ -127,6 +127,7 @@ def make_client(session_box: list[LspSession]) -> LanguageClient:
         "openrouter/settings/didChange",
         "openrouter/signIn/didFinish",
         "openrouter/account/didChange",
+        "openrouter/conversations/didChange",
     ):
 
         @client.feature(method)

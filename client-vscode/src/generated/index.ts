@@ -13,6 +13,7 @@ export type { ChatProgress } from './openrouter.chat.progress';
 export type { ChatResult } from './openrouter.chat.result';
 export type { ConversationsDeleteParams } from './openrouter.conversations.delete.params';
 export type { ConversationsDeleteResult } from './openrouter.conversations.delete.result';
+export type { ConversationsDidChangeParams } from './openrouter.conversations.didChange.params';
 export type { ConversationsExportParams } from './openrouter.conversations.export.params';
 export type { ConversationsExportResult } from './openrouter.conversations.export.result';
 export type { ConversationsGetParams } from './openrouter.conversations.get.params';

@@ -227,9 +227,10 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     assert.equal(await lastReply().locator('.content li').count(), 60);
   });
 
-  test('Stop cancels the request and closes the upstream stream', async () => {
+  test('Stop cancels the request and closes the upstream stream; the stopped reply\'s cost follows', async () => {
     await emulatorControl('requests', undefined, 'DELETE');
-    await emulatorControl('config', { tokensPerSecond: 3 });
+    // /generation answers 404 for 3 s after the stop, as the real service does for a while.
+    await emulatorControl('config', { tokensPerSecond: 3, generationDelaySeconds: 3 });
     await send('Tell me a long story.');
     await page.waitForFunction(() => {
       const replies = document.querySelectorAll('.message.assistant .content');
@@ -237,8 +238,9 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     }, undefined, { timeout: TIMEOUT });
     await page.locator('#stop').click();
     await lastReply().locator('.stopped').waitFor({ timeout: TIMEOUT });
-    // The server keeps the part that streamed; it could not say what it cost (no usage came).
+    // The server keeps the part that streamed; the stream ended before its usage came.
     assert.match(await lastReply().locator('.usage').innerText(), /cost not reported/);
+    const costBefore = await page.locator('#conversationCost').innerText();
     // The emulator saw the client go away before the end of the stream.
     const deadline = Date.now() + 10000;
     let disconnected = false;
@@ -247,6 +249,22 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
       if (!disconnected) await new Promise((r) => setTimeout(r, 250));
     }
     assert.ok(disconnected, 'the upstream stream was closed');
+    // OpenRouter bills the stopped stream: the server reads its cost from /generation, stores it
+    // and sends conversations/didChange; the view reads the conversation again.
+    await page.waitForFunction(() => {
+      const usage = document.querySelectorAll('.message.assistant .usage');
+      const text = usage[usage.length - 1]?.textContent ?? '';
+      return /\$[\d.]+/.test(text) && !text.includes('cost not reported');
+    }, undefined, { timeout: TIMEOUT });
+    const { conversation } = await server.request('openrouter/conversations/get', { conversationId: await currentConversationId() });
+    const stopped = conversation.messages[conversation.messages.length - 1]!;
+    assert.equal(stopped.finishReason, 'cancelled');
+    assert.ok(stopped.usage?.costUsd && stopped.usage.costUsd > 0);
+    const usage = await lastReply().locator('.usage').innerText();
+    assert.match(usage, new RegExp(`^[\\d.]+K? in · ${stopped.usage.completionTokens} out · \\$[\\d.]+`));
+    assert.equal(await lastReply().locator('.stopped').count(), 1, 'still marked as stopped');
+    assert.notEqual(await page.locator('#conversationCost').innerText(), costBefore, 'the total includes it');
+    await emulatorControl('config', { generationDelaySeconds: 1 });
   });
 
   test('Esc stops a streaming reply', async () => {

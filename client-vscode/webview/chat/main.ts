@@ -13,8 +13,8 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 
 import { call, command, editorAction, getState, onHostMessage, onNotification, ready, request, RequestError, setState } from '../common/host';
 import { formatTokens, formatUsd, h } from '../common/format';
-import type { ModelInfo, SettingsView, UpstreamErrorData } from '../../src/wire';
-import { INVALID_PARAMS, SETTINGS_DID_CHANGE } from '../../src/wire';
+import type { ConversationsDidChange, ModelInfo, SettingsView, UpstreamErrorData } from '../../src/wire';
+import { CONVERSATIONS_DID_CHANGE, INVALID_PARAMS, SETTINGS_DID_CHANGE } from '../../src/wire';
 import type {
   AttachmentChip, ChatIncrement, ChatOutcome, ContentPart, Conversation, ConversationSummary, OutgoingMessage,
   StoredMessage, ToolCall, Usage,
@@ -511,6 +511,29 @@ async function openConversation(id: string): Promise<void> {
   }
 }
 
+/**
+ * The server changed a stored conversation by itself (a stopped reply's cost arrived from
+ * OpenRouter): the open one is read again. Turns the server does not hold (a failed reply shown
+ * after the stored ones) stay; a reply streaming now is left alone (its end reads the conversation).
+ */
+async function conversationChanged(id: string): Promise<void> {
+  if (conversations.shown) void conversations.refresh();
+  if (id !== conversationId || streaming) return;
+  let conversation: Conversation;
+  try {
+    conversation = (await request('openrouter/conversations/get', { conversationId: id })).conversation;
+  } catch {
+    return; // deleted meanwhile, or the history is unavailable: what is shown stands
+  }
+  if (id !== conversationId || streaming) return; // the view moved on while it was read
+  const count = conversation.messages.length;
+  const unstored = turns.filter((t) => t.index === undefined || t.index >= count);
+  turns = [...turnsFrom(conversation), ...unstored];
+  summary = conversation;
+  renderAll();
+  persist();
+}
+
 // ---------------------------------------------------------------- composer: attachments, images
 
 function renderChips(): void {
@@ -619,6 +642,7 @@ function build(): void {
     command('openExternal', link.getAttribute('href') ?? '');
   });
   onNotification(SETTINGS_DID_CHANGE, (params) => { settings = params as SettingsView; renderHeader(); });
+  onNotification(CONVERSATIONS_DID_CHANGE, (params) => void conversationChanged((params as ConversationsDidChange).conversationId));
   onHostMessage((message) => {
     if (message.type === 'newChat') newChat();
     if (message.type === 'serverState') {

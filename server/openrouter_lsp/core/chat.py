@@ -35,6 +35,7 @@ OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) incre
 # Tool-call increments: [{"index", "id"?, "type"?, "function": {"name"?, "arguments"?}}]
 OnToolCalls = Callable[[list[dict[str, Any]]], None]
 FindModel = Callable[[str], Awaitable[ModelInfo | None]]
+OnGenerationId = Callable[[str], None]  # the chat's generation id, once known (even if stopped)
 
 
 @attrs.define
@@ -87,6 +88,7 @@ async def run_chat(
     params: ChatParams,
     on_delta: OnDelta,
     on_tool_calls: OnToolCalls = _ignore_tool_calls,
+    on_generation_id: OnGenerationId | None = None,
 ) -> ChatResult:
     # The HTTP side loads with the first chat, not while the editor waits for `initialize`.
     from ..openrouter.chat_stream import ChatRequest, stream_chat
@@ -105,6 +107,7 @@ async def run_chat(
         body=build_body(settings, params, context.model),
         base_url=context.base_url,
         service=_service(settings, context.base_url),
+        on_generation_id=on_generation_id,
     )
     outcome = await stream_chat(request, on_delta, on_tool_calls)
     usage = usage_from_stream(outcome.usage)

@@ -38,6 +38,7 @@ from ..protocol import (
     ChatMessage,
     ChatParams,
     ChatResult,
+    ChatUsage,
     Conversation,
     ConversationSummary,
     FieldError,
@@ -49,7 +50,15 @@ from .chat_content import sendable
 log = logging.getLogger(__name__)
 
 OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
-RunChat = Callable[[ChatParams, OnDelta], Awaitable[ChatResult]]  # one upstream chat
+OnGenerationId = Callable[[str], None]  # the upstream chat's generation id, once known
+# One upstream chat: the messages, where its increments go, who is told its generation id.
+RunChat = Callable[[ChatParams, OnDelta, OnGenerationId], Awaitable[ChatResult]]
+# (conversation id, generation id) of an answer stopped part-way and stored without its cost
+OnStopped = Callable[[str, str], None]
+
+
+def _ignore_stopped(_conversation_id: str, _generation_id: str) -> None:
+    return None
 
 HISTORY_FILE = "history.sqlite3"
 _SIDE_FILES = ("-wal", "-shm")
@@ -240,12 +249,28 @@ class Conversations:
         with self._using() as store:
             store.append(conversation_id, messages)
 
-    async def chat(self, params: ChatParams, on_delta: OnDelta, run: RunChat) -> ChatResult:
+    def set_usage(
+        self, conversation_id: str, generation_id: str, usage: ChatUsage,
+        model: str | None = None, provider: str | None = None,
+    ) -> bool:
+        """The usage and cost of the stored answer `generation_id`, learnt later; False when
+        that answer is no longer kept."""
+        with self._using() as store:
+            return store.set_usage(conversation_id, generation_id, usage, model, provider)
+
+    async def chat(
+        self,
+        params: ChatParams,
+        on_delta: OnDelta,
+        run: RunChat,
+        on_stopped: OnStopped = _ignore_stopped,
+    ) -> ChatResult:
         """A turn of the conversation `params.conversation_id`: stored messages + new ones go
         upstream through `run`. After an answer the new messages and the answer are appended; a
         failed chat appends nothing (the client sends the same messages again); a chat stopped
         after text streamed appends the new messages and the text so far (`finishReason:
-        "cancelled"`, no usage: the stream never reported it)."""
+        "cancelled"`, with its generation id but no usage: the stream never reported it), and
+        `on_stopped` is told, so that its cost can be looked up later."""
         conversation_id = check_id(params.conversation_id or "")
         # Turns of one conversation run one after the other (in this process): each is sent
         # with the answers before it.
@@ -253,14 +278,20 @@ class Conversations:
         if turn is None:
             turn = self._turns[conversation_id] = asyncio.Lock()
         async with turn:
-            return await self._turn(conversation_id, params, on_delta, run)
+            return await self._turn(conversation_id, params, on_delta, run, on_stopped)
 
     async def _turn(
-        self, conversation_id: str, params: ChatParams, on_delta: OnDelta, run: RunChat
+        self,
+        conversation_id: str,
+        params: ChatParams,
+        on_delta: OnDelta,
+        run: RunChat,
+        on_stopped: OnStopped,
     ) -> ChatResult:
         history = self.history(conversation_id)  # read before anything is sent
         content: list[str] = []
         reasoning: list[str] = []
+        generation: list[str] = []  # the upstream chat's id, once it is known
 
         def collect(text: str | None, thought: str | None) -> None:
             if text:
@@ -272,24 +303,27 @@ class Conversations:
         new = [stored(message) for message in params.messages]
         try:
             sent = [sendable(message) for message in [*history, *params.messages]]
-            result = await run(attrs.evolve(params, messages=sent), collect)
+            result = await run(attrs.evolve(params, messages=sent), collect, generation.append)
         except InvalidInput as exc:
             raise _as_sent(exc, len(history)) from None
         except asyncio.CancelledError:
             if content:
+                generation_id = generation[0] if generation else None
                 partial = stored(
                     ChatMessage(role="assistant", content="".join(content)),
                     reasoning="".join(reasoning) or None,
                     finish_reason="cancelled",
+                    generation_id=generation_id,
                 )
-                self.save_turn(conversation_id, [*new, partial])
+                if self.save_turn(conversation_id, [*new, partial]) and generation_id:
+                    on_stopped(conversation_id, generation_id)
             raise
         self.save_turn(conversation_id, [*new, answer_message(result)])
         return attrs.evolve(result, conversation_id=conversation_id)
 
-    def save_turn(self, conversation_id: str, messages: list[StoredMessage]) -> None:
-        """After an answer: append the turn; a failure is told to the user, never raised (the
-        answer was received and paid for, so the chat still returns it)."""
+    def save_turn(self, conversation_id: str, messages: list[StoredMessage]) -> bool:
+        """After an answer: append the turn (True when it was); a failure is told to the user,
+        never raised (the answer was received and paid for, so the chat still returns it)."""
         try:
             self.append(conversation_id, messages)
         except HistoryUnavailable as exc:
@@ -300,6 +334,9 @@ class Conversations:
                 f"This answer was not saved in the conversation ({type(exc).__name__}); see "
                 "the server log."
             )
+        else:
+            return True
+        return False
 
 
 _MESSAGE_PATH = re.compile(r"messages\[(\d+)\](.*)")

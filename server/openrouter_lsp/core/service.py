@@ -68,6 +68,10 @@ def _ignore_account(_info: AccountInfo) -> None:
     return None
 
 
+def _ignore_conversation(_conversation_id: str) -> None:
+    return None
+
+
 class Core:
     def __init__(
         self,
@@ -76,14 +80,17 @@ class Core:
         settings_changed: Callable[[SettingsView], None],
         sign_in_finished: Callable[[SignInResult], None] = _ignore_sign_in,
         account_changed: Callable[[AccountInfo], None] = _ignore_account,
+        conversation_changed: Callable[[str], None] = _ignore_conversation,
     ) -> None:
         """`warn`: a message for the user; `settings_changed`: the new view after any change;
         `sign_in_finished`: how a sign-in ended (every flow ends exactly once);
-        `account_changed`: the balance fetched in the background (after a chat, a key check)."""
+        `account_changed`: the balance fetched in the background (after a chat, a key check);
+        `conversation_changed`: a stored conversation changed outside a request (the id)."""
         self._warn = warn
         self._settings_changed = settings_changed
         self._sign_in_finished = sign_in_finished
         self._account_changed = account_changed
+        self._conversation_changed = conversation_changed
         self._background = Background()
         self._balances: BalanceKeeper | None = None
         self._verdict: tuple[str, Verdict] | None = None  # (key digest, what its check said)
@@ -545,16 +552,40 @@ class Core:
         # turns replay it even when the document is closed or the file gone.
         params = await resolve_content(params, self.documents)
 
-        async def run(turn: ChatParams, relay: chat_flow.OnDelta) -> ChatResult:
-            return await self._chat(turn, relay, on_tool_calls)
+        async def run(
+            turn: ChatParams, relay: chat_flow.OnDelta, on_id: chat_flow.OnGenerationId
+        ) -> ChatResult:
+            return await self._chat(turn, relay, on_tool_calls, on_id)
 
-        return await self.conversations.chat(params, on_delta or _ignore_delta, run)
+        return await self.conversations.chat(
+            params, on_delta or _ignore_delta, run, self._price_when_stopped()
+        )
+
+    def _price_when_stopped(self) -> Callable[[str, str], None]:
+        """What a stopped answer kept in a conversation does: OpenRouter billed it, so its
+        cost is fetched in the background and stored (`stopped_cost.py`)."""
+        settings = self.settings.current
+        base_url, api_key = settings.effective_base_url, self.api_key()
+
+        def stopped(conversation_id: str, generation_id: str) -> None:
+            if settings.provider != "openrouter" or not api_key:
+                return
+            from .stopped_cost import record_stopped_cost
+
+            work = record_stopped_cost(
+                lambda: self.conversations, base_url, api_key, conversation_id, generation_id,
+                self._conversation_changed,
+            )
+            self._background.spawn(work, "stopped answer's cost")
+
+        return stopped
 
     async def _chat(
         self,
         params: ChatParams,
         on_delta: chat_flow.OnDelta | None = None,
         on_tool_calls: chat_flow.OnToolCalls | None = None,
+        on_generation_id: chat_flow.OnGenerationId | None = None,
     ) -> ChatResult:
         settings = self.settings.current
         api_key = self.api_key()
@@ -596,7 +627,8 @@ class Core:
         )
         try:
             result = await chat_flow.run_chat(
-                context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls
+                context, params, on_delta or _ignore_delta, on_tool_calls or _ignore_tool_calls,
+                on_generation_id,
             )
         except UpstreamError as exc:
             self._after_chat(settings.provider, base_url, api_key, exc)

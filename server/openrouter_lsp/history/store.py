@@ -234,6 +234,30 @@ class ConversationStore:
                 (title, now, conversation_id),
             )
 
+    def set_usage(
+        self,
+        conversation_id: str,
+        generation_id: str,
+        usage: ChatUsage,
+        model: str | None = None,
+        provider: str | None = None,
+    ) -> bool:
+        """Record what the answer `generation_id` used and cost, learnt after it was stored (a
+        stopped answer's, from `/generation`); a model or provider already stored stays. The
+        totals are sums over the messages, so they follow. False when no such message is kept
+        (truncated or deleted meanwhile)."""
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE messages SET usage = ?, prompt_tokens = ?, completion_tokens = ?,"
+                " cost_usd = ?, model = COALESCE(model, ?), provider = COALESCE(provider, ?)"
+                " WHERE conversation_id = ? AND generation_id = ?",
+                (
+                    json.dumps(wire.unstructure(usage)), *_usage_columns(usage), model, provider,
+                    conversation_id, generation_id,
+                ),
+            ).rowcount
+        return changed > 0
+
     def rename(self, conversation_id: str, title: str) -> bool:
         with self._write() as db:
             changed = db.execute(

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 OnDelta = Callable[[str | None, str | None], None]  # (content, reasoning) increments
 OnToolCalls = Callable[[list[dict[str, Any]]], None]  # tool-call increments (stream_parts.py)
+OnGenerationId = Callable[[str], None]  # the generation id, once, as soon as it is known
 
 
 def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
@@ -91,6 +92,9 @@ class ChatRequest:
     body: dict[str, Any]
     base_url: str  # for messages: where the request went
     service: str = "OpenRouter"  # who to name in messages
+    # Told the first chunk's id: a chat stopped part-way is billed, and its cost is looked up
+    # by that id (`core/stopped_cost.py`).
+    on_generation_id: OnGenerationId | None = None
 
 
 @attrs.define
@@ -229,7 +233,10 @@ class _Stream:
         if usage:
             self.usage = usage
         if self.model is None:
-            self.generation_id = self.generation_id or _text_or_none(chunk.get("id"))
+            if self.generation_id is None:
+                self.generation_id = _text_or_none(chunk.get("id"))
+                if self.generation_id is not None and self.request.on_generation_id is not None:
+                    self.request.on_generation_id(self.generation_id)
             self.model = _text_or_none(chunk.get("model"))
             self.provider = _text_or_none(chunk.get("provider"))
 

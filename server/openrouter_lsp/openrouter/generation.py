@@ -32,6 +32,8 @@ class Generation:
     tokens_completion: int | None
     tokens_cached: int | None
     tokens_reasoning: int | None
+    model: str | None = None  # the model that served it
+    provider: str | None = None  # the provider that served it
 
 
 def parse_generation(payload: object) -> Generation | None:
@@ -48,7 +50,13 @@ def parse_generation(payload: object) -> Generation | None:
         tokens_reasoning=whole_number(
             data.get("native_tokens_reasoning"), "generation tokens_reasoning"
         ),
+        model=_text(data.get("model")),
+        provider=_text(data.get("provider_name")),
     )
+
+
+def _text(value: object) -> str | None:
+    return value[:256] if isinstance(value, str) and value else None
 
 
 async def fetch_generation(base_url: str, api_key: str, generation_id: str) -> Generation | None:
