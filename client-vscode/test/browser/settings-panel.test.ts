@@ -82,7 +82,7 @@ describe('settings panel (webview in headless Chromium, real server, real emulat
     const status = await page.locator('#apiKeyStatus').innerText();
     assert.ok(status.includes('…1c96'), status);
     assert.ok(!status.includes(TEST_KEY), 'the key itself is never shown');
-    await page.locator('#credits', { hasText: /credit/i }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#credits', { hasText: /^Balance: \$\d/ }).waitFor({ timeout: TIMEOUT });
     assert.doesNotMatch(await page.locator('#credits').innerText(), /loading|could not/i);
     const after = await settings();
     assert.equal(after.apiKey.isSet, true);

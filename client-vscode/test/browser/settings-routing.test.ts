@@ -57,7 +57,7 @@ describe('reasoning, output and advanced routing in the settings panel (real ser
     browser = await launchBrowser();
     view = await openWebview(browser, web.origin, 'settings', server);
     page = view.page;
-    await page.locator('.model-row').first().waitFor({ timeout: TIMEOUT });
+    await page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
   });
 
   after(() => closeAll(view, browser, web, server, emulator));

@@ -27,7 +27,7 @@ async function open(viewport = { width: 900, height: 1400 }, theme: 'dark' | 'li
   const view = await openWebview(browser, web.origin, 'settings', server, viewport, theme);
   opened.push(view);
   await view.page.locator('#apiKeyStatus', { hasText: /Key set/ }).waitFor({ timeout: TIMEOUT });
-  await view.page.locator('.model-row').first().waitFor({ timeout: TIMEOUT });
+  await view.page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
   if (credits) await view.page.locator('#credits', { hasText: /credit|Balance/i }).waitFor({ timeout: TIMEOUT });
   return view;
 }
