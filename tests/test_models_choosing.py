@@ -349,7 +349,7 @@ def test_ranking_over_the_whole_catalogue_agrees_with_each_model_s_relevance() -
         words = query_words(query)
         scored = [(relevance(f, words, query), i) for i, f in enumerate(facets)]
         expected = [i for score, i in sorted(s for s in scored if s[0] is not None)]
-        assert select(index, ModelsListParams(), query, [], by_id) == expected, query
+        assert list(select(index, ModelsListParams(), query, [], by_id) or []) == expected, query
     assert select(index, ModelsListParams(), "3.5", [], by_id), "the queries match something"
 
 

@@ -7,6 +7,7 @@ network fails the last good list is served with `stale: true`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import json
@@ -48,13 +49,15 @@ class CatalogueSnapshot:
     ids: list[str]
     facets: list[Facets]  # what search, filters and sorts read, per model
     by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
-    search: SearchIndex = field(init=False)
     # Parsed entries, kept: a chat looks its model up on the path to the first token.
     _parsed: dict[int, ModelInfo] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
-        self.search = SearchIndex(self.facets)
+
+    @functools.cached_property
+    def search(self) -> SearchIndex:
+        return SearchIndex(self.facets)
 
     @classmethod
     def from_models(
