@@ -414,7 +414,7 @@ async def catalogue_run(origin: str, rounds: int) -> dict[str, Any]:
             cold = time.perf_counter() - started
             assert len(models["models"]) == 5_000, len(models["models"])
             del models
-            warm, searched, page, searched_page = [], [], [], []
+            warm, searched, page, searched_page, fresh_page = [], [], [], [], []
             paging = await _pages(client)
             for _ in range(rounds):
                 started = time.perf_counter()
@@ -430,6 +430,12 @@ async def catalogue_run(origin: str, rounds: int) -> dict[str, Any]:
                     started = time.perf_counter()
                     await client.request("openrouter/models/list", {**SEARCHED, "limit": PAGE})
                     searched_page.append(time.perf_counter() - started)
+                    # The same search, as the server has not seen it (its last orders are kept
+                    # by what was asked; a `minContext` below every model's changes only that).
+                    fresh = {**SEARCHED, "limit": PAGE, "minContext": len(fresh_page) + 1}
+                    started = time.perf_counter()
+                    await client.request("openrouter/models/list", fresh)
+                    fresh_page.append(time.perf_counter() - started)
             await asyncio.sleep(0.5)
             loaded = rss_mb(client.pid)
         finally:
@@ -437,7 +443,8 @@ async def catalogue_run(origin: str, rounds: int) -> dict[str, Any]:
     return {"models": 5_000, "rss_idle_mb": idle, "rss_loaded_mb": loaded,
             "cold_ms": cold * 1000, "warm_ms": ms(warm), "searched_ms": ms(searched),
             "rounds": rounds,
-            **({"page_ms": ms(page), "searched_page_ms": ms(searched_page)} if paging else {})}
+            **({"page_ms": ms(page), "searched_page_ms": ms(searched_page),
+                "searched_fresh_page_ms": ms(fresh_page)} if paging else {})}
 
 
 async def _pages(client: RawClient) -> bool:
@@ -523,6 +530,9 @@ def catalogue_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             (f"**5,000-model catalogue: filtered search, first {PAGE}** p50 (p95)",
              f"{c['searched_page_ms']['p50']:.2f} ms ({c['searched_page_ms']['p95']:.2f})",
              "≤ 5 ms"),
+            (f"**5,000-model catalogue: filtered search, first {PAGE}, not asked before** p50 "
+             "(p95)", f"{c['searched_fresh_page_ms']['p50']:.2f} ms "
+             f"({c['searched_fresh_page_ms']['p95']:.2f})", "≤ 5 ms"),
         ]
     growth = f"({c['rss_loaded_mb'] - c['rss_idle_mb']:+.1f} over idle)"
     if "rss_catalogue_mb" in r:

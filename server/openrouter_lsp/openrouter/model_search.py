@@ -184,13 +184,13 @@ def _select(
     if not phrase and not filtered and params.sort == "default" and not favorites:
         return None
     facets = index.facets
-    chosen: list[int] | None = None  # None: all, in catalogue order
+    words = query_words(phrase) if phrase else []
+    # The query's substring tests first: they leave the fewest models for the filters.
+    chosen = _matching(index, words) if words else list(range(len(facets)))
     if filtered:
-        chosen = _filtered(index, params)
-    if phrase:
-        chosen = _ranked(index, chosen, phrase)
-    if chosen is None:
-        chosen = list(range(len(facets)))
+        chosen = _filtered(index, params, chosen)
+    if words:
+        chosen = _ranked(index, chosen, phrase, words)
     if params.sort == "price":
         chosen.sort(key=index.price_keys.__getitem__)
     elif params.sort == "context":
@@ -204,9 +204,18 @@ def _select(
     return chosen
 
 
-def _filtered(index: SearchIndex, params: ModelsListParams) -> list[int]:
+def _matching(index: SearchIndex, words: list[str]) -> list[int]:
+    """The models whose id or name holds every word, in catalogue order."""
+    keys = index.keys
+    first, rest = words[0], words[1:]
+    found = [i for i, key in enumerate(keys) if first in key]
+    for word in rest:
+        found = [i for i in found if word in keys[i]]
+    return found
+
+
+def _filtered(index: SearchIndex, params: ModelsListParams, chosen: list[int]) -> list[int]:
     facets = index.facets
-    chosen = list(range(len(facets)))
     for name, flags in index.flags.items():
         if getattr(params, name):
             chosen = [i for i in chosen if flags[i]]
@@ -220,17 +229,9 @@ def _filtered(index: SearchIndex, params: ModelsListParams) -> list[int]:
     return chosen
 
 
-def _ranked(index: SearchIndex, chosen: list[int] | None, phrase: str) -> list[int]:
-    """`chosen` (None: all) that match the query, by relevance then catalogue order."""
-    words = query_words(phrase)
+def _ranked(index: SearchIndex, found: list[int], phrase: str, words: list[str]) -> list[int]:
+    """`found` (models that hold every word), by relevance then catalogue order."""
     keys = index.keys
-    first, rest = words[0], words[1:]
-    if chosen is None:
-        found = [i for i, key in enumerate(keys) if first in key]
-    else:
-        found = [i for i in chosen if first in keys[i]]
-    for word in rest:
-        found = [i for i in found if word in keys[i]]
     facets = index.facets
     bounded = index.bounded
     plain = [(word, f" {word} ", f" {word}") for word in words if word.isalnum()]
