@@ -20,11 +20,14 @@ from openrouter_lsp.openrouter.model_search import (
     INSIDE,
     MAX_QUERY_WORDS,
     WHOLE_WORD,
+    SearchIndex,
     facets_of,
     query_words,
     relevance,
+    select,
 )
 from openrouter_lsp.openrouter.models_parse import ALL_EFFORTS, parse_endpoint, parse_model
+from openrouter_lsp.protocol import ModelsListParams
 
 LIST = "openrouter/models/list"
 ENDPOINTS = "openrouter/models/endpoints"
@@ -300,6 +303,56 @@ async def test_default_order_is_the_catalogue_s_and_a_sort_applies_to_a_search(
     assert len(found) > 3 and prices == sorted(prices)
 
 
+# --- paging ---
+
+
+async def test_pages_put_together_are_the_whole_list_in_every_order(lsp: LspSession) -> None:
+    for params in ({}, {"query": "gpt"}, {"sort": "price", "tools": True}):
+        whole = await lsp.call(LIST, params)
+        assert whole["total"] == len(whole["models"]) > 40
+        pages = []
+        for offset in range(0, whole["total"] + 40, 40):
+            page = await lsp.call(LIST, {**params, "limit": 40, "offset": offset})
+            assert page["total"] == whole["total"] and len(page["models"]) <= 40
+            pages.extend(page["models"])
+        assert pages == whole["models"], params
+
+
+async def test_a_page_past_the_end_is_empty_and_still_counts_the_matches(
+    lsp: LspSession,
+) -> None:
+    page = await lsp.call(LIST, {"query": "claude", "limit": 5, "offset": 10_000})
+    assert page["models"] == [] and page["total"] > 5
+    first = await lsp.call(LIST, {"query": "claude", "limit": 5})
+    assert len(first["models"]) == 5 and first["total"] == page["total"]
+    assert (await lsp.call(LIST, {"limit": 1}))["models"][0]["id"] == next(iter(upstream()))
+
+
+async def test_favourites_lead_the_first_page(lsp: LspSession) -> None:
+    await lsp.call(UPDATE, {"patch": {"favoriteModels": ["z-ai/glm-5.2"]}})
+    first = await lsp.call(LIST, {"limit": 3})
+    assert ids(first)[0] == "z-ai/glm-5.2" and first["total"] == 337
+    second = await lsp.call(LIST, {"limit": 3, "offset": 3})
+    assert "z-ai/glm-5.2" not in ids(second)
+
+
+def test_ranking_over_the_whole_catalogue_agrees_with_each_model_s_relevance() -> None:
+    """`select`'s columns and bounded keys give the order `relevance` defines, model by model
+    (every ranked word kind: plain, with punctuation, exact ids and names, several words)."""
+    models = [m for m in map(parse_model, upstream().values()) if m is not None]
+    facets = [facets_of(m) for m in models]
+    index = SearchIndex(facets)
+    by_id = {m.id: i for i, m in enumerate(models)}
+    queries = ["mini", "gpt 4o", "4o-mini", "openai/gpt-4o", "claude sonnet", "3.5", "o", "v1:",
+               models[7].name.casefold(), "llama 70b instruct", "ü", "nothing-like-this"]
+    for query in queries:
+        words = query_words(query)
+        scored = [(relevance(f, words, query), i) for i, f in enumerate(facets)]
+        expected = [i for score, i in sorted(s for s in scored if s[0] is not None)]
+        assert list(select(index, ModelsListParams(), query, [], by_id) or []) == expected, query
+    assert select(index, ModelsListParams(), "3.5", [], by_id), "the queries match something"
+
+
 # --- favourites ---
 
 FAVOURITES = ["z-ai/glm-5.2", "openai/gpt-4o-mini", "nobody/not-listed"]
@@ -381,6 +434,14 @@ async def test_bad_favourites_are_refused_naming_the_entry(
         ({"maxPromptPrice": -0.01}, "maxPromptPrice"),
         ({"maxPromptPrice": "1"}, "maxPromptPrice"),
         ({"maxPromptPrice": 2e6}, "maxPromptPrice"),
+        ({"limit": 0}, "limit"),
+        ({"limit": -5}, "limit"),
+        ({"limit": 2.5}, "limit"),
+        ({"limit": "100"}, "limit"),
+        ({"limit": 10**9}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": None}, "offset"),
+        ({"offset": "1"}, "offset"),
     ],
 )
 async def test_bad_list_params_are_invalid_params_naming_the_field(

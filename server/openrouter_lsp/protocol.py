@@ -55,6 +55,8 @@ MAX_AUTH_CODE_LENGTH = 1024
 MAX_SIGN_IN_TIMEOUT_S = 1800
 MAX_CONTEXT_TOKENS = 100_000_000  # `minContext` of models/list: far above any context window
 MAX_PRICE_PER_MILLION = 1_000_000.0  # USD per million tokens: $1 a token, above every price
+MAX_MODELS_PAGE = 100_000  # `limit` of models/list: above any catalogue
+MAX_MODELS_OFFSET = 10_000_000
 MAX_FAVORITES = 200  # `favoriteModels`
 MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most three fallbacks
 MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
@@ -304,6 +306,10 @@ class ModelsListParams:
     max_prompt_price: float | None = limited(None, minimum=0, maximum=MAX_PRICE_PER_MILLION)
     # "price": cheapest prompt first; "context": largest first; "newest": newest first
     sort: ModelSort = "default"
+    # Paging: at most `limit` models (null: all) after skipping `offset`; the result's `total`
+    # counts every match. A picker asks for the first page and more as the user scrolls.
+    limit: int | None = limited(None, minimum=1, maximum=MAX_MODELS_PAGE)
+    offset: int = limited(0, minimum=0, maximum=MAX_MODELS_OFFSET)
 
 
 @attrs.define
@@ -539,7 +545,8 @@ class ModelInfo:
 
 @attrs.define
 class ModelsListResult:
-    models: list[ModelInfo]
+    models: list[ModelInfo]  # the page asked for (`limit`, `offset`), or every match
+    total: int  # matches before paging
     fetched_at: str  # ISO-8601
     stale: bool
 

@@ -19,4 +19,6 @@ export interface ModelsListParams {
   minContext?: number | null;
   maxPromptPrice?: number | null;
   sort?: 'default' | 'price' | 'context' | 'newest';
+  limit?: number | null;
+  offset?: number;
 }

@@ -2,6 +2,7 @@
 
 export interface ModelsListResult {
   models: ModelInfo[];
+  total: number;
   fetchedAt: string;
   stale: boolean;
 }

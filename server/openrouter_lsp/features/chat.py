@@ -51,6 +51,8 @@ class ProgressRelay:
         if reasoning:
             self._reasoning.append(reasoning)
             self._size += len(reasoning)
+        if self._timer is not None and self._size < FLUSH_CHARS:
+            return  # a flush is already due: no need to read the clock
         now = self._loop.time()
         if now - self._last >= FLUSH_INTERVAL_S or self._size >= FLUSH_CHARS:
             self.flush()

@@ -7,6 +7,7 @@ network fails the last good list is served with `stale: true`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import json
@@ -25,7 +26,7 @@ from ..state_dir import write_atomic
 from .client import get_body, get_json
 from .json_items import ItemTooLarge, array_items
 from .limits import MAX_CATALOGUE_BYTES, MAX_CATALOGUE_ENTRY_CHARS, MAX_CATALOGUE_MODELS
-from .model_search import Facets, facets_of, select
+from .model_search import Facets, SearchIndex, facets_of, select
 from .models_parse import parse_endpoints, parse_model
 from .numbers import UPSTREAM_JSON
 
@@ -53,6 +54,10 @@ class CatalogueSnapshot:
 
     def __post_init__(self) -> None:
         self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
+
+    @functools.cached_property
+    def search(self) -> SearchIndex:
+        return SearchIndex(self.facets)
 
     @classmethod
     def from_models(
@@ -92,12 +97,19 @@ class CatalogueSnapshot:
         favorites: list[str] | None = None,
     ) -> str:
         """The models/list result as JSON text: `query` ranked over ids and names, `params`'
-        filters and sort, `favorites` first (see model_search.py)."""
-        order = select(self.facets, params, query, favorites or [], self.by_id)
-        selected = self.fragments if order is None else [self.fragments[i] for i in order]
+        filters and sort, `favorites` first (see model_search.py), then the page `offset` and
+        `limit` ask for, with the `total` before paging."""
+        order = select(self.search, params, query, favorites or [], self.by_id)
+        total = len(self.fragments) if order is None else len(order)
+        start = params.offset
+        end = total if params.limit is None else start + params.limit
+        if order is None:
+            selected = self.fragments[start:end] if start or end < total else self.fragments
+        else:
+            selected = [self.fragments[i] for i in order[start:end]]
         return (
-            f'{{"models":[{",".join(selected)}],"fetchedAt":"{self.fetched_at_iso}",'
-            f'"stale":{"true" if stale else "false"}}}'
+            f'{{"models":[{",".join(selected)}],"total":{total},'
+            f'"fetchedAt":"{self.fetched_at_iso}","stale":{"true" if stale else "false"}}}'
         )
 
     @property

@@ -61,8 +61,16 @@ def _ignore_tool_calls(_increments: list[dict[str, Any]]) -> None:
 RETRY_STATUSES = frozenset({429, 502, 503})
 # `raw_decode` on text skips json.loads' encoding detection: a third of the per-chunk cost.
 _decode = json.JSONDecoder().raw_decode
+# Python 3.11+: a deadline over the current task (3.10 has only wait_for).
+_timeout = getattr(asyncio, "timeout", None)
 # After [DONE], how long to wait for the end of the HTTP body so the connection can be reused.
 DRAIN_TIMEOUT_S = 0.25
+
+
+def _joined_since(pieces: list[str], start: int) -> str | None:
+    if len(pieces) <= start:
+        return None
+    return pieces[start] if len(pieces) == start + 1 else "".join(pieces[start:])
 
 
 def _text_or_none(value: object) -> str | None:
@@ -136,6 +144,10 @@ class _Stream:
         self.generation_id: str | None = None
         self.usage: dict[str, Any] | None = None
         self.done = False
+        # How much of `content` / `reasoning` went to `on_delta`: increments are handed on once
+        # per HTTP read (`emit`), not once per event (a fast stream packs hundreds in a read).
+        self._sent_content = 0
+        self._sent_reasoning = 0
 
     @property
     def partial(self) -> str | None:
@@ -154,21 +166,30 @@ class _Stream:
             reasoning_details=merge_details(self.details),
         )
 
+    def emit(self) -> None:
+        """Hand on what arrived since the last call as one increment."""
+        content = _joined_since(self.content, self._sent_content)
+        reasoning = _joined_since(self.reasoning, self._sent_reasoning)
+        if content or reasoning:
+            self._sent_content = len(self.content)
+            self._sent_reasoning = len(self.reasoning)
+            self.on_delta(content, reasoning)
+
     def fail(self, message: str, kind: ErrorKind = "stream_error", **extra: Any) -> UpstreamError:
         return upstream_error(kind, message, partial_content=self.partial, **extra)
 
     def handle(self, data: str) -> None:
-        if data == DONE:
-            self.done = True
-            return
-        if data[:1].isspace():
-            data = data.strip()
         try:
             try:
                 chunk, end = _decode(data)
             except ValueError:
-                # An integer of thousands of digits fails the fast decoder; the upstream one
+                # [DONE], leading blanks or an integer of thousands of digits fail the fast
+                # decoder (checked here, off the path of every event); the upstream decoder
                 # keeps the chunk (the number is then refused where it is read).
+                data = data.strip()
+                if data == DONE:
+                    self.done = True
+                    return
                 chunk, end = UPSTREAM_JSON.raw_decode(data)
             if end != len(data) and data[end:].strip():
                 raise ValueError("trailing data")
@@ -213,7 +234,6 @@ class _Stream:
                         self.content.append(content)
                     if reasoning:
                         self.reasoning.append(reasoning)
-                    self.on_delta(content or None, reasoning or None)
                 # Structured parts: absent, null or [] in plain text chunks.
                 calls = delta.get("tool_calls")
                 if calls:
@@ -245,6 +265,7 @@ class _Stream:
         self.chars_left -= size
         if self.chars_left < 0:
             raise self.too_long()
+        self.emit()  # the text before the call goes first
         self.on_tool_calls(increments)
 
     def too_long(self) -> UpstreamError:
@@ -290,9 +311,13 @@ async def stream_chat(
     chat = _Chat(request, on_delta, on_tool_calls)
     deadline = CHAT_DEADLINE.value()
     try:
+        if _timeout is not None:
+            # No task of its own, unlike wait_for: half the CPU of a chat's set-up.
+            async with _timeout(deadline):
+                return await _attempts(chat)
         return await asyncio.wait_for(_attempts(chat), deadline)
     except asyncio.TimeoutError:
-        # Leaving wait_for cancelled the attempt, which closed its connection.
+        # Leaving the deadline's block cancelled the attempt, which closed its connection.
         raise chat.stream.fail(
             f"{request.service} did not complete the answer within {deadline:g} s, so the "
             f"request was stopped (limit: {CHAT_DEADLINE.env}). Try again, or pick a faster "
@@ -387,16 +412,22 @@ async def _read_events(stream: _Stream, response: httpx.Response) -> None:
     decoder = SSEDecoder(MAX_SSE_LINE_CHARS.count())
     # The body's own size is bounded by the answer and event caps, not by a byte count.
     chunks = iter_body(response, _UNBOUNDED)
+    handle = stream.handle
     try:
         async for chunk in chunks:
             for data in decoder.feed(chunk):
-                stream.handle(data)
+                handle(data)
+            stream.emit()
             if stream.done:
                 break
         else:
             for data in decoder.close():
-                stream.handle(data)
-    except MalformedStream as exc:
+                handle(data)
+            stream.emit()
+    except Exception as exc:
+        stream.emit()  # what arrived before the failure still reaches the client
+        if not isinstance(exc, MalformedStream):
+            raise
         raise stream.fail(
             f"{stream.request.service} sent a malformed stream ({exc}; limit: "
             f"{MAX_SSE_LINE_CHARS.env})."

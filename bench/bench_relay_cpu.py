@@ -1,0 +1,107 @@
+"""CPU per SSE event of the relay against the direct reader, without processes or sockets.
+
+Both read the very stream `floor_upstream.py` sends (20,000 events), split in 64 KiB reads as
+httpx reads them, and both are timed with `time.process_time` (best of `--rounds`), so other
+processes' load does not enter the figure (it does through caches, hence best of N):
+
+- direct: `SSEDecoder.feed` and one `raw_decode` per event, as `bench_floor.py`'s floor;
+- relay: `chat_stream._read_events` + `features.chat.ProgressRelay` (its `send` drops the value).
+
+    PYTHONPATH=server .venv/bin/python bench/bench_relay_cpu.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+
+from floor_upstream import sse_answer
+from openrouter_lsp.features.chat import ProgressRelay
+from openrouter_lsp.openrouter.chat_stream import (
+    ChatRequest,
+    _read_events,
+    _Stream,
+)
+from openrouter_lsp.openrouter.sse import DONE, SSEDecoder
+
+READ = 65_536
+_decode = json.JSONDecoder().raw_decode
+
+
+def reads(tokens: int) -> list[bytes]:
+    raw = sse_answer(tokens)
+    body = raw[raw.index(b"\r\n\r\n") + 4:]
+    return [body[i:i + READ] for i in range(0, len(body), READ)]
+
+
+async def _body(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
+
+
+def response(pieces: list[bytes]) -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                          content=_body(pieces))
+
+
+async def direct(pieces: list[bytes]) -> int:
+    decoder = SSEDecoder()
+    events = 0
+    async for piece in response(pieces).aiter_raw():
+        for data in decoder.feed(piece):
+            if data != DONE:
+                _decode(data)
+                events += 1
+    return events
+
+
+async def relay(pieces: list[bytes]) -> int:
+    sent: list[Any] = []
+    progress = ProgressRelay(sent.append)
+    request = ChatRequest(url="http://x/", headers={}, body={}, base_url="http://x/")
+    stream = _Stream(request, progress, 1 << 40, progress.tool_calls)
+    await _read_events(stream, response(pieces))
+    progress.flush()
+    return len(stream.content)
+
+
+def best(pieces: list[bytes], rounds: int) -> tuple[float, float]:
+    """Best CPU time of each reader, their rounds alternating so load hits both alike."""
+    loop = asyncio.new_event_loop()
+    try:
+        times: dict[Any, list[float]] = {direct: [], relay: []}
+        for _ in range(rounds):
+            for run, spent in times.items():
+                start = time.process_time()
+                loop.run_until_complete(run(pieces))
+                spent.append(time.process_time() - start)
+        return min(times[direct]), min(times[relay])
+    finally:
+        loop.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tokens", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    pieces = reads(args.tokens)
+    per = 1e6 / (args.tokens + 1)
+    d, r = (t * per for t in best(pieces, args.rounds))
+    print(f"CPU per event: direct {d:.2f} µs, relay {r:.2f} µs (+{r - d:.2f}); "
+          f"ceiling {d / r:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
