@@ -28,7 +28,7 @@ async function open(viewport = { width: 900, height: 1400 }, theme: 'dark' | 'li
   opened.push(view);
   await view.page.locator('#apiKeyStatus', { hasText: /Key set/ }).waitFor({ timeout: TIMEOUT });
   await view.page.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
-  if (credits) await view.page.locator('#credits', { hasText: /credit|Balance/i }).waitFor({ timeout: TIMEOUT });
+  if (credits) await view.page.locator('#credits', { hasText: /^(Balance: \$|Credits left: \$|No credit limit)/ }).waitFor({ timeout: TIMEOUT });
   return view;
 }
 
@@ -46,6 +46,9 @@ async function overflowing(page: Page): Promise<string[]> {
       const rect = el.getBoundingClientRect();
       if (rect.width === 0 || rect.height === 0) continue;
       if (el.closest('[popover], vscode-single-select')) continue; // a dropdown list sizes itself
+      // A data table scrolls sideways inside its own region (WCAG 1.4.10 allows it); the region itself must fit.
+      const scroller = el.parentElement?.closest('.table-scroll');
+      if (scroller && getComputedStyle(scroller).overflowX === 'auto') continue;
       if (rect.right > width + 0.5 || rect.left < -0.5) out.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${Math.round(rect.left)}..${Math.round(rect.right)}`);
     }
     if (document.documentElement.scrollWidth > width) out.push(`page scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
@@ -180,11 +183,8 @@ describe('settings panel usability (contrast, narrow widths, keyboard, labels, u
     const account = (await server.request('openrouter/account/get', {})) as Record<string, unknown>;
     const key = (await settings()).apiKey as Record<string, unknown>;
     const credits = await page.locator('#credits').innerText();
-    if (typeof account.balanceUsd === 'number') {
-      assert.match(credits, /^Balance: \$/, credits);
-    } else {
-      assert.match(credits, /^(Credits left: \$|No credit limit on this key)/, credits);
-    }
+    assert.equal(typeof account.balanceUsd, 'number', 'the emulator serves /credits');
+    assert.match(credits, /^Balance: \$/, credits);
     const status = page.locator('#apiKeyStatus');
     if (key.verdict === 'accepted') await status.filter({ hasText: /^Key set and accepted: sk-or-v1-/ }).waitFor({ timeout: TIMEOUT });
     else if (key.verdict === undefined || key.verdict === null) assert.match(await status.innerText(), /^Key set: sk-or-v1-/);
