@@ -44,9 +44,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
+def start_emulator(api_key: str = KEY) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "openrouter_emulator", "--port", "0", "--api-key", KEY],
+        [sys.executable, "-m", "openrouter_emulator", "--port", "0", "--api-key", api_key],
         stdout=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None

@@ -37,6 +37,10 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_chat import start_emulator
+from bench_core import rss_mb
 from openrouter_lsp.openrouter.chat_stream import CONNECT_TIMEOUT_S
 from openrouter_lsp.openrouter.client import http_client
 from openrouter_lsp.openrouter.sse import DONE, SSEDecoder
@@ -51,13 +55,6 @@ BIG_RSS_CHATS = 60
 SEARCHED = {"query": "gpt", "tools": True, "sort": "price"}
 PAGE = 100
 _decode = json.JSONDecoder().raw_decode
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def big_prompt() -> str:
@@ -76,20 +73,6 @@ def start_upstream() -> tuple[subprocess.Popen[str], str]:
         process.kill()
         raise RuntimeError(f"the floor upstream did not start: {line!r}")
     return process, line.removeprefix("listening on ").strip()
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "openrouter_emulator", "--port", "0", "--api-key", KEY],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    prefix = "OpenRouter emulator listening on "
-    if not line.startswith(prefix):
-        process.kill()
-        raise RuntimeError(f"emulator did not start: {line!r}")
-    return process, line[len(prefix):].strip()
 
 
 # -- the server's client: raw JSON-RPC over stdio --------------------------------------------
@@ -385,7 +368,7 @@ async def main_run(args: argparse.Namespace, origin: str) -> dict[str, Any]:
 
 async def emulator_floor(rounds: int) -> dict[str, Any]:
     """The direct client against the emulator, to show why the emulator is not the floor."""
-    process, base_url = start_emulator()
+    process, base_url = start_emulator(KEY)
     direct = Direct(base_url)
     try:
         direct.body = {"model": MODEL, "messages": [{"role": "user", "content": "Benchmark"}],
