@@ -474,3 +474,62 @@ async def test_a_cache_written_before_the_card_fields_is_refetched(
     assert len(result["models"]) == 337 and "supportedEfforts" in result["models"][0]
     assert [r for r in emulator.requests() if r["path"].endswith("/models")]
     assert json.loads(cache.read_text())["format"] == 2
+
+
+# --- by id (a card asks for the chosen model without paging through the list) ---
+
+
+async def test_ids_list_only_those_models_and_leave_out_unknown_ones(lsp: LspSession) -> None:
+    catalogue = list(upstream())
+    wanted = [catalogue[300], "nobody/not-listed", catalogue[5], catalogue[300]]
+    found = await lsp.call(LIST, {"ids": wanted, "limit": 100})
+    # Catalogue order, each once; the id the catalogue does not list is simply absent.
+    assert ids(found) == [catalogue[5], catalogue[300]] and found["total"] == 2
+    assert found["models"][1] == (await lsp.call(LIST, {"limit": 1, "offset": 300}))["models"][0]
+    assert (await lsp.call(LIST, {"ids": ["nobody/not-listed"]})) | {"fetchedAt": ""} == {
+        "models": [], "total": 0, "fetchedAt": "", "stale": False
+    }
+    assert ids(await lsp.call(LIST, {"ids": []})) == []
+    # null: every model, as without `ids`.
+    assert len(ids(await lsp.call(LIST, {"ids": None}))) == len(catalogue)
+
+
+async def test_ids_still_go_through_the_query_filters_favourites_and_paging(
+    lsp: LspSession,
+) -> None:
+    catalogue = upstream()
+    free = [i for i, m in catalogue.items() if i.endswith(":free")][:2]
+    paid = [i for i in catalogue if not i.endswith(":free")][:2]
+    assert len(free) == 2 and len(paid) == 2
+    assert set(ids(await lsp.call(LIST, {"ids": free + paid, "free": True}))) == set(free)
+    both = free + paid
+    assert ids(await lsp.call(LIST, {"ids": both, "query": "nothing-like-this"})) == []
+    page = await lsp.call(LIST, {"ids": both, "limit": 1, "offset": 1})
+    assert page["total"] == 4 and len(page["models"]) == 1
+    await lsp.call(UPDATE, {"patch": {"favoriteModels": [paid[1]]}})
+    assert ids(await lsp.call(LIST, {"ids": both}))[0] == paid[1]
+    newest = ids(await lsp.call(LIST, {"ids": free + paid[:1], "sort": "newest"}))
+    assert newest == sorted(free + paid[:1], key=lambda i: catalogue[i]["created"], reverse=True)
+    # A list asked by id keeps the picker's pages: the next page is the same order.
+    first = await lsp.call(LIST, {"query": "gpt", "limit": 5})
+    await lsp.call(LIST, {"ids": both})
+    assert ids(await lsp.call(LIST, {"query": "gpt", "limit": 5})) == ids(first)
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "words"),
+    [
+        (["openai/gpt-4o", 42], "ids[1]", "string"),
+        (["a/" + "b" * 300], "ids", "item 0"),
+        ([f"a/m{i}" for i in range(101)], "ids", "too many"),
+        ("openai/gpt-4o", "ids", "array"),
+    ],
+    ids=["not-a-string", "long", "many", "not-a-list"],
+)
+async def test_bad_ids_are_invalid_params_naming_the_entry(
+    lsp_no_key: LspSession, value: Any, path: str, words: str
+) -> None:
+    error = await lsp_no_key.call_error(LIST, {"ids": value})
+    assert error.code == -32602
+    entries = {e["path"]: e["message"] for e in error.data["errors"]}
+    assert path in entries and words in entries[path], entries

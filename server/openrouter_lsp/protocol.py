@@ -58,6 +58,7 @@ MAX_PRICE_PER_MILLION = 1_000_000.0  # USD per million tokens: $1 a token, above
 MAX_MODELS_PAGE = 100_000  # `limit` of models/list: above any catalogue
 MAX_MODELS_OFFSET = 10_000_000
 MAX_FAVORITES = 200  # `favoriteModels`
+MAX_MODELS_BY_ID = 100  # `ids` of models/list
 MAX_FALLBACK_MODELS = 3  # OpenRouter's `models` takes the model and at most three fallbacks
 MAX_IGNORED_PROVIDERS = 200  # above the number of providers OpenRouter lists
 MAX_TITLE_LENGTH = 200  # a conversation's title
@@ -310,6 +311,11 @@ class ModelsListParams:
     # counts every match. A picker asks for the first page and more as the user scrolls.
     limit: int | None = limited(None, minimum=1, maximum=MAX_MODELS_PAGE)
     offset: int = limited(0, minimum=0, maximum=MAX_MODELS_OFFSET)
+    # Only these models (a card asks for the chosen one without paging through the list); the
+    # other filters and paging still apply, and ids the catalogue does not list are absent.
+    ids: list[str] | None = limited(
+        None, max_items=MAX_MODELS_BY_ID, item_max_length=MAX_ID_LENGTH
+    )
 
 
 @attrs.define

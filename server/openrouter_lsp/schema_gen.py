@@ -73,7 +73,12 @@ class _Builder:
             schema = self.type_schema(hints[field.name])
             if self.state_limits:
                 limits = _limits(hints[field.name], field)
-                if "items" in limits:  # each item's limits join the item schema
+                if "items" in limits and "anyOf" in schema:
+                    # `list[str] | None`: the list's limits go to its option, which keeps the
+                    # generated type a plain `string[] | null`.
+                    schema = {"anyOf": [_with_list_limits(o, limits) for o in schema["anyOf"]]}
+                    limits = {k: v for k, v in limits.items() if k not in _LIST_LIMITS}
+                elif "items" in limits:  # each item's limits join the item schema
                     limits["items"] = {**schema["items"], **limits["items"]}
                 schema = {**schema, **limits}
             if field.default is attrs.NOTHING or self.all_required:
@@ -94,6 +99,16 @@ class _Builder:
         if cls.__name__ not in self.defs:
             self.defs[cls.__name__] = {}  # placeholder against recursion
             self.defs[cls.__name__] = self.object_schema(cls)
+
+
+_LIST_LIMITS = ("minItems", "maxItems", "items")
+
+
+def _with_list_limits(option: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    if option.get("type") != "array":
+        return option
+    listed = {k: limits[k] for k in _LIST_LIMITS if k in limits}
+    return {**option, **listed, "items": {**option["items"], **limits["items"]}}
 
 
 def _limits(tp: Any, field: attrs.Attribute[Any]) -> dict[str, Any]:

@@ -21,4 +21,5 @@ export interface ModelsListParams {
   sort?: 'default' | 'price' | 'context' | 'newest';
   limit?: number | null;
   offset?: number;
+  ids?: string[] | null;
 }

@@ -160,6 +160,9 @@ def select(
 ) -> Sequence[int] | None:
     """Indices of the models to list, in order; None for "all, in catalogue order"."""
     phrase = " ".join(query.casefold().split()) if query else ""
+    if params.ids is not None:
+        # A few named models: cheap to select, and not kept (they would push a picker's pages out).
+        return _select(index, params, phrase, favorites, by_id)
     key = (
         phrase, params.free, params.image_input, params.tools, params.reasoning, params.caching,
         params.min_context, params.max_prompt_price, params.sort, tuple(favorites),
@@ -181,12 +184,16 @@ def _select(
     by_id: dict[str, int],
 ) -> list[int] | None:
     filtered = is_filtered(params)
-    if not phrase and not filtered and params.sort == "default" and not favorites:
+    named = params.ids is not None
+    if not phrase and not filtered and params.sort == "default" and not favorites and not named:
         return None
     facets = index.facets
     words = query_words(phrase) if phrase else []
-    # The query's substring tests first: they leave the fewest models for the filters.
-    chosen = _matching(index, words) if words else list(range(len(facets)))
+    if params.ids is not None:
+        chosen = _named(index, params.ids, words, by_id)
+    else:
+        # The query's substring tests first: they leave the fewest models for the filters.
+        chosen = _matching(index, words) if words else list(range(len(facets)))
     if filtered:
         chosen = _filtered(index, params, chosen)
     if words:
@@ -212,6 +219,15 @@ def _matching(index: SearchIndex, words: list[str]) -> list[int]:
     for word in rest:
         found = [i for i in found if word in keys[i]]
     return found
+
+
+def _named(
+    index: SearchIndex, ids: list[str], words: list[str], by_id: dict[str, int]
+) -> list[int]:
+    """The listed models among `ids` that hold every word, in catalogue order."""
+    keys = index.keys
+    named = sorted({by_id[m] for m in ids if m in by_id})
+    return [i for i in named if all(word in keys[i] for word in words)]
 
 
 def _filtered(index: SearchIndex, params: ModelsListParams, chosen: list[int]) -> list[int]:
