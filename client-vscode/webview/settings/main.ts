@@ -21,7 +21,7 @@ import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/
 import { command, getState, onHostMessage, onNotification, ready, reportDirty, request, RequestError, setState } from '../common/host';
 import { formatPrice, formatTokens, h } from '../common/format';
 import type {
-  AccountInfo, DataPolicy, Endpoints, FieldError, ModelInfo, ModelsList, ProviderEndpoint, ProviderKind,
+  AccountInfo, DataPolicy, Endpoints, FieldError, ModelInfo, ProviderEndpoint, ProviderKind,
   Routing, SettingsView, SortOption,
 } from '../../src/wire';
 import { ACCOUNT_DID_CHANGE, SETTINGS_DID_CHANGE } from '../../src/wire';
@@ -75,9 +75,8 @@ interface SavedState { edits: Edits }
 const state = {
   view: undefined as SettingsView | undefined,
   edits: getState<SavedState>()?.edits ?? ({} as Edits),
-  models: undefined as ModelsList | undefined,
-  modelsError: undefined as string | undefined,
-  modelsLoading: false,
+  /** The chosen model's catalogue entry (undefined: the catalogue does not list the id). */
+  chosen: undefined as { modelId: string; model: ModelInfo | undefined } | undefined,
   endpoints: undefined as Endpoints | undefined,
   endpointsError: undefined as string | undefined,
   account: undefined as AccountInfo | undefined,
@@ -179,7 +178,7 @@ const modelPicker = createModelPicker({
   currentModelId: () => effective()?.modelId ?? '',
   favorites: () => state.view?.favoriteModels ?? [],
   choose: (modelId) => { edit({ modelId }); void loadEndpoints(); },
-  refreshed: () => void loadModels(false),
+  refreshed: () => void loadChosenModel(true),
 });
 const modelCard = createModelCard({
   currentModelId: () => effective()?.modelId ?? '',
@@ -287,7 +286,8 @@ function build(): void {
 
 function selectedModel(): ModelInfo | undefined {
   const id = effective()?.modelId;
-  return state.models?.models.find((m) => m.id === id);
+  const chosen = state.chosen;
+  return chosen && chosen.modelId === id ? chosen.model : undefined;
 }
 
 function priceLine(p: { prompt: number | null; completion: number | null }): string {
@@ -370,6 +370,7 @@ function sync(): void {
   else if (state.account) credits.textContent = creditsLine(state.account);
   else credits.textContent = 'Credits: loading…';
 
+  if (eff.modelId !== chosenFor) void loadChosenModel();
   const model = selectedModel();
   modelPicker.sync();
   modelCard.sync();
@@ -494,24 +495,31 @@ function applyView(view: SettingsView): void {
   }
   if (previous && (previous.customBaseUrl !== view.customBaseUrl || previous.useCustomBaseUrl !== view.useCustomBaseUrl
     || previous.provider !== view.provider)) {
-    void loadModels(false);
+    void loadChosenModel(true);
     modelPicker.reload();
   }
 }
 
-async function loadModels(refresh: boolean): Promise<void> {
-  state.modelsLoading = true;
-  sync();
+let chosenFor = '';
+/**
+ * The chosen model's catalogue entry, asked by id (`ids`): the picker holds only the pages it
+ * has shown. Asked again when the choice changes, the catalogue is refreshed or the base URL or
+ * provider changes (`force`); a failure leaves the card without it until then.
+ */
+async function loadChosenModel(force = false): Promise<void> {
+  const modelId = effective()?.modelId ?? '';
+  if (!force && modelId === chosenFor) return;
+  chosenFor = modelId;
+  if (!modelId) { state.chosen = undefined; return; }
+  let model: ModelInfo | undefined;
   try {
-    state.models = await request('openrouter/models/list', refresh ? { refresh: true } : {});
-    state.modelsError = undefined;
-  } catch (err) {
-    state.modelsError = err instanceof RequestError ? err.display : String(err);
-    if (refresh && state.models) state.models = { ...state.models, stale: true };
-  } finally {
-    state.modelsLoading = false;
-    sync();
+    model = (await request('openrouter/models/list', { ids: [modelId] })).models.find((m) => m.id === modelId);
+  } catch {
+    model = undefined; // a custom id too long to ask about, or the catalogue could not be read
   }
+  if (chosenFor !== modelId) return;
+  state.chosen = { modelId, model };
+  sync();
 }
 
 let endpointsFor = '';
@@ -663,4 +671,4 @@ function wire(): void {
 build();
 wire();
 ready();
-void loadSettings().then(() => loadModels(false));
+void loadSettings();

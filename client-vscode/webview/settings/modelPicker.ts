@@ -2,7 +2,10 @@
  * The model picker: an editable ARIA 1.2 combobox with a listbox popup (the WAI-ARIA APG
  * "list autocomplete" pattern). What to list is the server's job: the text typed, the filters
  * and the sort go to `openrouter/models/list`, which ranks, filters and puts favourites first;
- * this module only shows the answer and moves through it.
+ * this module only shows the answer and moves through it. The answer comes a page at a time
+ * (`limit`, `offset`; `total` counts every match): 5,000 models are ~4.9 MB of JSON, a page of
+ * 100 is ~100 KB, so the list opens at once and the next page is fetched as the rows shown reach
+ * the end of what is loaded (End fetches all the rest).
  *
  * The text box keeps DOM focus the whole time; the highlighted option is announced through
  * `aria-activedescendant`. Options hold no focusable content (nested interactive elements break
@@ -21,6 +24,8 @@ import type { ModelsListParams } from '../../src/generated/openrouter.models.lis
 
 /** Options rendered at first and added per step as the list is scrolled or walked. */
 const RENDER_STEP = 50;
+/** Models asked of the server per request as the list is scrolled. */
+export const FETCH_PAGE = 100;
 const PAGE = 10;
 /** Typing waits this long for the next key before asking the server. */
 const QUERY_DELAY_MS = 120;
@@ -113,8 +118,17 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     stale,
     error);
 
+  /** The first `models.length` of the `total` models the current list holds. */
   let models: ModelInfo[] = [];
+  let total = 0;
   let result: ModelsList | undefined;
+  /** The params of the list shown (its pages add `limit` and `offset`), and its `seq`. */
+  let listed: ModelsListParams = {};
+  let shownSeq = -1;
+  /** The next page, while it is fetched. */
+  let more: Promise<void> | undefined;
+  /** An option the keyboard moved to beyond what is loaded: highlighted once fetched. */
+  let target: number | undefined;
   let rendered = 0;
   let active = -1;
   let open = false;
@@ -143,13 +157,20 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   async function load(refreshList = false): Promise<void> {
     const mine = ++seq;
     const q = query();
+    const params = paramsOf(q, refreshList);
     status.textContent = 'Loading models…';
     refresh.disabled = true;
+    more = undefined;
+    target = undefined;
     try {
-      const answer = await request('openrouter/models/list', paramsOf(q, refreshList));
+      const answer = await request('openrouter/models/list', { ...params, limit: FETCH_PAGE, offset: 0 });
       if (mine !== seq) return;
       result = answer;
       models = answer.models;
+      total = answer.total;
+      delete params.refresh;
+      listed = params;
+      shownSeq = mine;
       error.hidden = true;
       if (refreshList) host.refreshed();
     } catch (err) {
@@ -166,6 +187,67 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     render(q);
   }
 
+  /**
+   * Fetches the models after those loaded: a page, or up to index `upTo` when more is needed.
+   * An answer for a list no longer shown is dropped.
+   */
+  function fetchMore(upTo = 0): Promise<void> {
+    if (shownSeq !== seq || models.length >= total) return Promise.resolve();
+    if (more) return more;
+    const mine = seq;
+    const offset = models.length;
+    const limit = Math.max(FETCH_PAGE, upTo + 1 - offset);
+    const fetching = request('openrouter/models/list', { ...listed, limit, offset }).then((answer) => {
+      if (mine !== seq || offset !== models.length) return;
+      models = models.concat(answer.models);
+      total = answer.total;
+      error.hidden = true;
+    }, (err: unknown) => {
+      if (mine !== seq) return;
+      error.hidden = false;
+      error.textContent = `Could not load more models: ${err instanceof RequestError ? err.display : String(err)}`;
+    }).finally(() => { if (more === fetching) more = undefined; });
+    more = fetching;
+    return fetching;
+  }
+
+  /** Renders options up to index `upTo` (exclusive); at the end of what is loaded, fetches on. */
+  function renderUpTo(upTo: number): void {
+    const end = Math.min(models.length, upTo);
+    if (end > rendered) {
+      const current = host.currentModelId();
+      const start = listbox.children.length;
+      rendered = end;
+      listbox.append(...models.slice(start, end).map((m, i) => optionOf(m, start + i, current)));
+    }
+    if (rendered >= models.length && models.length < total) {
+      const mine = seq;
+      void fetchMore().then(() => {
+        // The user waiting at the bottom sees the new rows come in.
+        if (mine === seq && open && nearBottom()) renderUpTo(rendered + RENDER_STEP);
+      });
+    }
+  }
+
+  function nearBottom(): boolean {
+    return listbox.scrollTop + listbox.clientHeight >= listbox.scrollHeight - 40;
+  }
+
+  /** Highlights option `index`, fetching the models up to it first when they are not loaded. */
+  function goTo(index: number): void {
+    if (index < models.length) { target = undefined; highlight(index); return; }
+    target = index;
+    const mine = seq;
+    const before = models.length;
+    void fetchMore(index).then(() => {
+      if (mine !== seq || target !== index) return;
+      // Another page was on its way when the key was pressed: fetch on from there.
+      if (index >= models.length && models.length > before && models.length < total) { goTo(index); return; }
+      target = undefined;
+      if (models.length > 0) highlight(Math.min(index, models.length - 1));
+    });
+  }
+
   function schedule(): void {
     clearTimeout(timer);
     timer = setTimeout(() => void load(), QUERY_DELAY_MS);
@@ -179,8 +261,10 @@ export function createModelPicker(host: PickerHost): ModelPicker {
       const at = q.text ? 0 : models.findIndex((m) => m.id === current);
       active = Math.max(0, at);
     }
-    rendered = Math.min(models.length, Math.max(rendered, RENDER_STEP, active + 1));
-    listbox.replaceChildren(...models.slice(0, rendered).map((m, i) => optionOf(m, i, current)));
+    const shown = Math.min(models.length, Math.max(rendered, RENDER_STEP, active + 1));
+    rendered = 0;
+    listbox.replaceChildren();
+    renderUpTo(shown);
     customRow.hidden = !(open && custom);
     customRow.textContent = custom ? `Enter uses “${custom}” as a custom model id; the server checks it when you save.` : '';
     status.textContent = countText(q);
@@ -195,10 +279,10 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   }
 
   function countText(q: Query): string {
-    const n = models.length;
+    const n = total;
     const filtered = q.text || Object.values(q.flags).some(Boolean) || q.minContext !== 'any' || q.maxPrice !== 'any';
     if (n === 0) return filtered ? 'No model matches; change the search or the filters.' : 'No models listed.';
-    return `${n} model${n === 1 ? '' : 's'}${filtered ? ' match' : ''}`;
+    return `${n.toLocaleString('en-US')} model${n === 1 ? '' : 's'}${filtered ? ' match' : ''}`;
   }
 
   function optionOf(m: ModelInfo, i: number, current: string): HTMLElement {
@@ -212,6 +296,8 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     const row = h('li', {
       id: `model-opt-${i}`, role: 'option', class: 'model-row', 'data-id': m.id,
       'aria-selected': m.id === current ? 'true' : 'false',
+      // Only some options are in the page: the size and position say where this one is.
+      'aria-setsize': String(total), 'aria-posinset': String(i + 1),
     },
     star,
     h('div', { class: 'model-text' },
@@ -231,12 +317,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     active = index;
     for (const el of listbox.querySelectorAll('.model-row.active')) el.classList.remove('active');
     if (index < 0 || !open) { input.removeAttribute('aria-activedescendant'); return; }
-    if (index >= rendered) {
-      rendered = Math.min(models.length, index + RENDER_STEP);
-      const current = host.currentModelId();
-      const start = listbox.children.length;
-      listbox.append(...models.slice(start, rendered).map((m, i) => optionOf(m, start + i, current)));
-    }
+    if (index >= rendered) renderUpTo(index + RENDER_STEP);
     const row = document.getElementById(`model-opt-${index}`);
     if (!row) return;
     row.classList.add('active');
@@ -282,7 +363,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     const text = typed ? input.value.trim() : '';
     if (!text) return null;
     if (models.some((m) => m.id === text)) return null;
-    if (ID_SHAPED.test(text) || models.length === 0) return text;
+    if (ID_SHAPED.test(text) || total === 0) return text;
     return null;
   }
 
@@ -306,11 +387,13 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   });
 
   input.addEventListener('keydown', (event) => {
-    const n = models.length;
+    // The whole list counts, loaded or not: moving past the loaded models fetches them.
+    const n = total;
+    const at = target ?? active;
     const move = (to: number): void => {
       event.preventDefault();
       if (!open) { openList(); return; }
-      if (n > 0) highlight(Math.max(0, Math.min(n - 1, to)));
+      if (n > 0) goTo(Math.max(0, Math.min(n - 1, to)));
     };
     if (event.altKey && event.code === 'KeyF') {
       event.preventDefault();
@@ -321,14 +404,14 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     switch (event.key) {
       case 'ArrowDown':
         if (event.altKey) { event.preventDefault(); openList(); return; }
-        move(active + 1);
+        move(at + 1);
         return;
       case 'ArrowUp':
         if (event.altKey) { event.preventDefault(); if (open) closeAndRestore(); return; }
-        move(active < 0 ? n - 1 : active - 1);
+        move(at < 0 ? n - 1 : at - 1);
         return;
-      case 'PageDown': move(active + PAGE); return;
-      case 'PageUp': move(active - PAGE); return;
+      case 'PageDown': move(at + PAGE); return;
+      case 'PageUp': move(at - PAGE); return;
       case 'Home': if (open) move(0); return;
       case 'End': if (open) move(n - 1); return;
       case 'Enter': {
@@ -359,11 +442,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   // Focus leaving the widget closes it; the popup's rows keep focus in the text box.
   input.addEventListener('blur', () => { if (open) closeAndRestore(); });
   listbox.addEventListener('scroll', () => {
-    if (listbox.scrollTop + listbox.clientHeight < listbox.scrollHeight - 40 || rendered >= models.length) return;
-    const current = host.currentModelId();
-    const start = rendered;
-    rendered = Math.min(models.length, rendered + RENDER_STEP);
-    listbox.append(...models.slice(start, rendered).map((m, i) => optionOf(m, start + i, current)));
+    if (nearBottom()) renderUpTo(rendered + RENDER_STEP);
   });
   for (const boxEl of flagBoxes.values()) boxEl.addEventListener('change', () => void load());
   for (const select of [minContext, maxPrice, sort]) select.addEventListener('change', () => void load());
