@@ -18,6 +18,8 @@ import type { ModelInfo, SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
 const GPT = 'openai/gpt-4o';
+/** The picker's page (FETCH_PAGE in modelPicker.ts): the emulator's 337 models are four pages. */
+const PAGE = 100;
 let emulator: Emulator;
 let server: LanguageServer;
 let web: Awaited<ReturnType<typeof serveWebviews>>;
@@ -78,6 +80,28 @@ async function overflowing(p: Page): Promise<string[]> {
     }
     return bad;
   });
+}
+
+/** A fresh settings page whose models/list requests are recorded from the start (`listRequests`). */
+async function openWatched(): Promise<OpenedWebview> {
+  const watched = await openWebview(browser, web.origin, 'settings', server);
+  others.push(watched);
+  await watched.page.addInitScript(() => {
+    const w = window as unknown as { __openrouterToHost(m: unknown): void; __lists: unknown[] };
+    const send = w.__openrouterToHost;
+    w.__lists = [];
+    w.__openrouterToHost = (m: unknown) => {
+      const message = m as { type: string; method?: string; params?: unknown };
+      if (message.type === 'request' && message.method === 'openrouter/models/list') w.__lists.push(message.params);
+      send(m);
+    };
+  });
+  await watched.page.reload();
+  return watched;
+}
+
+async function listRequests(p: Page): Promise<Array<Record<string, unknown>>> {
+  return p.evaluate(() => (window as unknown as { __lists: Array<Record<string, unknown>> }).__lists);
 }
 
 function copyToDocs(file: string, name: string): void {
@@ -200,11 +224,13 @@ describe('model picker and model card (settings panel, real server and emulator)
       current, { timeout: TIMEOUT });
     assert.equal(await page.locator(`#modelList .model-row[data-id="${current}"]`).getAttribute('aria-selected'), 'true');
     // Long lists render in steps: the whole catalogue is not in the page until it is walked.
-    const total = Number(/(\d+) models/.exec(await page.locator('#modelCount').innerText())?.[1]);
+    const total = Number(/([\d,]+) models/.exec(await page.locator('#modelCount').innerText())?.[1]?.replace(/,/g, ''));
     const rendered = await page.locator('#modelList .model-row').count();
     assert.ok(total > 100 && rendered < total, `${rendered} of ${total} rendered`);
+    // End fetches what is not loaded yet, then highlights the last model.
     await input.press('End');
-    assert.equal(await attr('#modelSearch', 'aria-activedescendant'), `model-opt-${total - 1}`);
+    await page.waitForFunction((id) => document.querySelector('#modelSearch')?.getAttribute('aria-activedescendant') === id,
+      `model-opt-${total - 1}`, { timeout: TIMEOUT });
     assert.equal(await page.locator('#modelList .model-row').count(), total);
     await input.press('Escape');
     assert.equal((await settings()).modelId, current);
@@ -417,6 +443,77 @@ describe('model picker and model card (settings panel, real server and emulator)
       .filter((el) => !el.closest('#modelPicker, #modelCard') && el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
       .slice(0, 8).map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`)))}`);
     await narrow.page.locator('#modelSearch').press('Escape');
+  });
+
+  test('the list comes a page at a time: scrolling to the end of a page fetches the next, End reaches the last model', async () => {
+    const paged = await openWatched();
+    const p = paged.page;
+    const whole = (await server.request('openrouter/models/list', {})).models.map((m) => m.id);
+    assert.ok(whole.length > 3 * PAGE, `${whole.length} models: more than a few pages`);
+    await p.locator('#modelCount', { hasText: `${whole.length} models` }).waitFor({ timeout: TIMEOUT });
+    const lists = await listRequests(p);
+    assert.deepEqual(lists[0], { sort: 'default', free: false, imageInput: false, tools: false, reasoning: false, caching: false, limit: PAGE, offset: 0 });
+    assert.ok(lists.every((params) => params.ids !== undefined || params.limit === PAGE), JSON.stringify(lists));
+
+    await p.locator('#modelSearch').click();
+    await p.locator('#modelList .model-row').first().waitFor({ timeout: TIMEOUT });
+    // Rows are rendered 50 at a time: scroll until the rows reach past the first page.
+    const deadline = Date.now() + TIMEOUT;
+    while (await p.locator(`#model-opt-${PAGE}`).count() === 0 && Date.now() < deadline) {
+      await p.locator('#modelList').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+      await p.waitForTimeout(50);
+    }
+    const pages = (await listRequests(p)).filter((params) => params.ids === undefined);
+    // The first page (again if the favourites arrived after it was asked for), then the second.
+    assert.match(pages.map((params) => params.offset).join(','), new RegExp(`^0,(0,)?${PAGE}$`), JSON.stringify(pages));
+    assert.deepEqual(await listedIds(p), whole.slice(0, (await listedIds(p)).length));
+    assert.equal(await p.locator(`#model-opt-${PAGE}`).getAttribute('aria-posinset'), String(PAGE + 1));
+    assert.equal(await p.locator(`#model-opt-${PAGE}`).getAttribute('aria-setsize'), String(whole.length));
+
+    // End: the rest is fetched and the last model highlighted.
+    await p.locator('#modelSearch').press('End');
+    const last = `model-opt-${whole.length - 1}`;
+    await p.waitForFunction((id) => document.querySelector('#modelSearch')?.getAttribute('aria-activedescendant') === id, last, { timeout: TIMEOUT });
+    assert.equal(await p.locator(`#${last}`).getAttribute('data-id'), whole.at(-1));
+    assert.deepEqual(await listedIds(p), whole);
+    await p.locator('#modelSearch').press('Home');
+    assert.equal(await attr('#modelSearch', 'aria-activedescendant', p), 'model-opt-0');
+    await p.locator('#modelSearch').press('Escape');
+  });
+
+  test('a search restarts the paging from its first page', async () => {
+    const paged = await openWatched();
+    const p = paged.page;
+    await p.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+    const expected = await search('gpt', p);
+    const matches = (await server.request('openrouter/models/list', { query: 'gpt' })).total;
+    await p.locator('#modelCount', { hasText: `${matches} models match` }).waitFor({ timeout: TIMEOUT });
+    const lists = (await listRequests(p)).filter((params) => params.query !== undefined);
+    assert.deepEqual(lists.at(-1), { sort: 'default', free: false, imageInput: false, tools: false, reasoning: false, caching: false, query: 'gpt', limit: PAGE, offset: 0 });
+    assert.deepEqual(await listedIds(p), expected.slice(0, (await listedIds(p)).length));
+    await p.locator('#modelSearch').press('Escape');
+  });
+
+  test('the card shows a model from beyond the first page, asked for by id', async () => {
+    const paged = await openWatched();
+    const p = paged.page;
+    const whole = (await server.request('openrouter/models/list', {})).models;
+    const far = whole[whole.length - 2]!;
+    assert.ok(whole.indexOf(far) >= PAGE);
+    const before = (await settings()).modelId;
+    await p.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+    await server.request('openrouter/settings/update', { patch: { modelId: far.id } });
+    await p.locator('#modelCurrent', { hasText: far.name }).waitFor({ timeout: TIMEOUT });
+    await p.locator('#cardPrices').waitFor({ timeout: TIMEOUT });
+    assert.ok((await p.locator('#modelCurrent').innerText()).includes(far.id));
+    assert.doesNotMatch(await p.locator('#modelCard').innerText(), /not in the model list/);
+    assert.equal(await p.locator('[data-price="price-prompt"]').innerText(), far.pricing.prompt === null ? '—' : `$${far.pricing.prompt}`);
+    // Only the first page was fetched: the card's entry came by id.
+    const lists = await listRequests(p);
+    assert.ok(lists.some((params) => JSON.stringify(params.ids) === JSON.stringify([far.id])), JSON.stringify(lists));
+    assert.ok(lists.every((params) => params.ids !== undefined || params.offset === 0), JSON.stringify(lists));
+    await server.request('openrouter/settings/update', { patch: { modelId: before } });
+    await p.locator('#modelCurrent', { hasText: before }).waitFor({ timeout: TIMEOUT });
   });
 
   test('the pages raised no console errors and no CSP violations', () => {

@@ -136,7 +136,8 @@ export function createModelPicker(host: PickerHost): ModelPicker {
   let typed = false;
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let shownFavorites = '';
+  /** The favourites the list shown (or asked for) puts first. */
+  let listedFavorites = '';
   let shownModel = '';
 
   function query(): Query {
@@ -162,6 +163,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     refresh.disabled = true;
     more = undefined;
     target = undefined;
+    listedFavorites = host.favorites().join('\n');
     try {
       const answer = await request('openrouter/models/list', { ...params, limit: FETCH_PAGE, offset: 0 });
       if (mine !== seq) return;
@@ -273,7 +275,6 @@ export function createModelPicker(host: PickerHost): ModelPicker {
     stale.textContent = result?.stale
       ? 'This list may be out of date: the last fetch failed, so the last good list is shown. Try Refresh.'
       : '';
-    shownFavorites = host.favorites().join('\n');
     shownModel = current;
     highlight(active);
   }
@@ -456,7 +457,7 @@ export function createModelPicker(host: PickerHost): ModelPicker {
       if (!typed && !open && input.value !== current) input.value = current;
       const favorites = host.favorites().join('\n');
       // Favourites come first in the server's order, so a change lists again.
-      if (favorites !== shownFavorites && result) { void load(); return; }
+      if (favorites !== listedFavorites) { void load(); return; }
       if (current !== shownModel && result) render(query());
     },
     reload(): void { void load(); },
