@@ -40,7 +40,7 @@ await Promise.all([
     ...common,
     minify: false,
     sourcemap: true,
-    entryPoints: readdirSync(join(root, 'test/browser')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/browser/${f}`),
+    entryPoints: readdirSync(join(root, 'test/browser')).filter((f) => f.endsWith('.test.ts') || f.endsWith('.bench.ts')).map((f) => `test/browser/${f}`),
     outdir: 'out/test/browser',
     platform: 'node',
     format: 'cjs',

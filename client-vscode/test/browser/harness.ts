@@ -134,9 +134,11 @@ const MIME: Record<string, string> = {
 /** The editor themes a page can be shown in (test/browser/vscode-<theme>.css). */
 export type Theme = 'dark' | 'light';
 
-/** Serves dist/webview and one HTML shell per page (`?theme=light` for the light theme), as VS Code would render it. */
-export async function serveWebviews(): Promise<{ origin: string; close(): Promise<void> }> {
-  const webviewDir = join(ROOT, 'dist', 'webview');
+/**
+ * Serves dist/webview and one HTML shell per page (`?theme=light` for the light theme), as VS Code would render it.
+ * `webviewDir`: another build's dist/webview (a benchmark's "before").
+ */
+export async function serveWebviews(webviewDir = join(ROOT, 'dist', 'webview')): Promise<{ origin: string; close(): Promise<void> }> {
   if (!existsSync(join(webviewDir, 'settings.js'))) throw new Error('dist/webview is missing: run npm run build first');
   let origin = '';
   const server: Server = createServer((req, res) => {
@@ -159,7 +161,7 @@ export async function serveWebviews(): Promise<{ origin: string; close(): Promis
     if (url.pathname.startsWith('/webview/')) file = normalize(join(webviewDir, url.pathname.slice('/webview/'.length)));
     const theme = /^\/theme\/(vscode-(?:dark|light)\.css)$/.exec(url.pathname)?.[1];
     if (theme) file = join(ROOT, 'test', 'browser', theme);
-    if (!file || !file.startsWith(ROOT) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
+    if (!file || !(file.startsWith(ROOT) || file.startsWith(webviewDir)) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });

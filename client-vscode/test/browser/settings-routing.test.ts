@@ -194,7 +194,11 @@ describe('reasoning, output and advanced routing in the settings panel (real ser
     assert.equal(result.outcome, 'signed_in');
     await page.locator('#signInStatusText', { hasText: /Signed in/ }).waitFor({ timeout: TIMEOUT });
     await page.locator('#apiKeyStatus', { hasText: /^Key set/ }).waitFor({ timeout: TIMEOUT });
-    await page.locator('#credits', { hasText: /credit|Balance/i }).waitFor({ timeout: TIMEOUT });
+    // "Credits: loading…" first, then the balance (or why it could not be read).
+    await page.waitForFunction(() => {
+      const text = document.querySelector('#credits')?.textContent ?? '';
+      return /credit|Balance/i.test(text) && !/loading/i.test(text);
+    }, undefined, { timeout: TIMEOUT });
     assert.doesNotMatch(await page.locator('#credits').innerText(), /could not|loading/i, 'the new key is accepted upstream');
     assert.equal((await settings()).apiKey.isSet, true);
     await screenshot(page, 'routing-03-signed-in');
