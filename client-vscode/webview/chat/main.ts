@@ -49,7 +49,8 @@ let conversationId = saved?.conversationId ?? newId();
 let summary: ConversationSummary | undefined = saved?.summary;
 let streaming: { cancel(): void; turn: Turn } | undefined;
 let settings: SettingsView | undefined;
-let models: ModelInfo[] | undefined;
+/** The catalogue entries `currentModel` found for a model id. */
+let models: { modelId: string; found: ModelInfo[] } | undefined;
 let pendingAttachments: AttachmentChip[] = [];
 let pendingImages: string[] = [];
 
@@ -565,14 +566,20 @@ async function attach(action: 'attachSelection' | 'attachFile'): Promise<void> {
   }
 }
 
-/** The current model's catalogue entry, fetched once (the list is cached by the server). */
+/**
+ * The current model's catalogue entry, asked for by id (a `:free`… variant falls back to its base
+ * model's entry); not the whole list, which is megabytes for a large catalogue.
+ */
 async function currentModel(): Promise<ModelInfo | undefined> {
-  if (!settings?.modelId) return undefined;
-  if (!models) {
-    try { models = (await request('openrouter/models/list', {})).models; } catch { return undefined; }
+  const id = settings?.modelId;
+  if (!id) return undefined;
+  const base = id.split(':')[0]!;
+  if (models?.modelId !== id) {
+    try {
+      models = { modelId: id, found: (await request('openrouter/models/list', { ids: [...new Set([id, base])] })).models };
+    } catch { return undefined; }
   }
-  const id = settings.modelId;
-  return models.find((m) => m.id === id) ?? models.find((m) => m.id === id.split(':')[0]);
+  return models.found.find((m) => m.id === id) ?? models.found.find((m) => m.id === base);
 }
 
 async function pasteImages(files: File[]): Promise<void> {
