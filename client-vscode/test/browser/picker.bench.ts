@@ -7,20 +7,19 @@
  *   node scripts/build.mjs && OPENROUTER_LSP_PYTHON=/work/main/.venv/bin/python PYTHONPATH=$PWD/../server \
  *     node out/test/browser/picker.bench.js [--before ../../base/client-vscode/dist/webview] [--rounds 10]
  *
- * Per round, from the start of the page's load: the count line ("5,000 models"), the first row
+ * Per round, from the start of the page's load: the settings shown (the panel's own floor), the count line ("5,000 models"), the first row
  * of the opened listbox, and the card of a model near the end of the catalogue. Also the
  * models/list round trip over the server's stdio (JSON-RPC, warm catalogue): a page of 100 and
  * the whole list.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
 import {
   closeAll, launchBrowser, openWebview, PYTHON, REPO, serveWebviews, startServer, TEST_KEY, type LanguageServer,
 } from './harness';
 
-interface Round { count: number; firstRow: number; card: number }
+interface Round { settings: number; count: number; firstRow: number; card: number }
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
@@ -55,7 +54,11 @@ async function panelRound(browser: Browser, origin: string, server: LanguageServ
   const view = await openWebview(browser, origin, 'settings', server);
   try {
     const { page } = view;
-    // Measured inside the page, from its navigation start (the panel opening).
+    // Measured inside the page, from its navigation start (the panel opening). The settings
+    // shown (the text box holds the model id) is the panel's own floor: the same in both builds.
+    await page.waitForFunction(() => (document.querySelector('#modelSearch') as HTMLInputElement | null)?.value !== '',
+      undefined, { timeout: 60000 });
+    const settings = await page.evaluate(() => performance.now());
     await page.locator('#modelCount', { hasText: /^[\d,]+ models$/ }).waitFor({ timeout: 60000 });
     const count = await page.evaluate(() => performance.now());
     await page.locator('#modelSearch').click();
@@ -65,7 +68,7 @@ async function panelRound(browser: Browser, origin: string, server: LanguageServ
     await page.locator('#cardPrices').waitFor({ timeout: 60000 });
     const card = await page.evaluate(() => performance.now());
     if (view.problems.length > 0) throw new Error(view.problems.join('\n'));
-    return { count, firstRow, card };
+    return { settings, count, firstRow, card };
   } finally {
     await view.close();
   }
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
     }
     for (const [name, list] of results) {
       console.log(`${name}:`);
+      console.log(line('  panel opening -> settings shown', list.map((r) => r.settings)));
       console.log(line('  panel opening -> "N models" shown', list.map((r) => r.count)));
       console.log(line('  panel opening -> first row in the listbox', list.map((r) => r.firstRow)));
       console.log(line('  panel opening -> card of the chosen model', list.map((r) => r.card)));
