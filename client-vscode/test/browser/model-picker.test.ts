@@ -87,14 +87,29 @@ async function openWatched(): Promise<OpenedWebview> {
   const watched = await openWebview(browser, web.origin, 'settings', server);
   others.push(watched);
   await watched.page.addInitScript(() => {
-    const w = window as unknown as { __openrouterToHost(m: unknown): void; __lists: unknown[] };
+    const w = window as unknown as {
+      __openrouterToHost(m: unknown): void; __lists: unknown[]; __holdOffset?: number; __release(): void;
+    };
     const send = w.__openrouterToHost;
     w.__lists = [];
+    // Answers to pages at `__holdOffset` are held back until `__release()` (an answer that comes late).
+    const heldIds = new Set<number>();
+    const held: unknown[] = [];
     w.__openrouterToHost = (m: unknown) => {
-      const message = m as { type: string; method?: string; params?: unknown };
-      if (message.type === 'request' && message.method === 'openrouter/models/list') w.__lists.push(message.params);
+      const message = m as { type: string; id?: number; method?: string; params?: { offset?: number } };
+      if (message.type === 'request' && message.method === 'openrouter/models/list') {
+        w.__lists.push(message.params);
+        if (w.__holdOffset !== undefined && message.params?.offset === w.__holdOffset) heldIds.add(message.id!);
+      }
       send(m);
     };
+    window.addEventListener('message', (event: MessageEvent<{ type?: string; id?: number }>) => {
+      if (event.data?.type !== 'response' || !heldIds.has(event.data.id!)) return;
+      heldIds.delete(event.data.id!);
+      held.push(event.data);
+      event.stopImmediatePropagation();
+    }, { capture: true });
+    w.__release = () => { w.__holdOffset = undefined; for (const m of held.splice(0)) window.postMessage(m, '*'); };
   });
   await watched.page.reload();
   return watched;
@@ -491,6 +506,29 @@ describe('model picker and model card (settings panel, real server and emulator)
     const lists = (await listRequests(p)).filter((params) => params.query !== undefined);
     assert.deepEqual(lists.at(-1), { sort: 'default', free: false, imageInput: false, tools: false, reasoning: false, caching: false, query: 'gpt', limit: PAGE, offset: 0 });
     assert.deepEqual(await listedIds(p), expected.slice(0, (await listedIds(p)).length));
+    await p.locator('#modelSearch').press('Escape');
+  });
+
+  test('a page that arrives after the search changed is dropped', async () => {
+    const paged = await openWatched();
+    const p = paged.page;
+    await p.locator('#modelCount', { hasText: /\d+ models/ }).waitFor({ timeout: TIMEOUT });
+    await p.evaluate((offset) => { (window as unknown as { __holdOffset: number }).__holdOffset = offset; }, PAGE);
+    await p.locator('#modelSearch').click();
+    await p.locator('#modelList .model-row').first().waitFor({ timeout: TIMEOUT });
+    const deadline = Date.now() + TIMEOUT;
+    while (!(await listRequests(p)).some((params) => params.offset === PAGE) && Date.now() < deadline) {
+      await p.locator('#modelList').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+      await p.waitForTimeout(50);
+    }
+    // The whole list's second page is on its way (held back) when a search replaces the list.
+    const expected = await search('b', p);
+    assert.ok(expected.length > PAGE, `${expected.length} matches: more than a page`);
+    await p.evaluate(() => (window as unknown as { __release(): void }).__release());
+    await p.locator('#modelSearch').press('End');
+    const last = `model-opt-${expected.length - 1}`;
+    await p.waitForFunction((id) => document.querySelector('#modelSearch')?.getAttribute('aria-activedescendant') === id, last, { timeout: TIMEOUT });
+    assert.deepEqual(await listedIds(p), expected);
     await p.locator('#modelSearch').press('Escape');
   });
 
