@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
-from ..memory import return_free_heap
+from ..memory import return_free_heap, tune_malloc
 from ..protocol import ModelInfo, ModelsListParams, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_body, get_json
@@ -220,6 +220,7 @@ class Catalogue:
         return await asyncio.shield(task)
 
     async def _fetch(self, base_url: str, api_key: str | None) -> CatalogueSnapshot:
+        tune_malloc()  # (done at `initialized` too): the body's blocks are unmapped when freed
         body = await get_body(base_url, "/models", api_key, MAX_CATALOGUE_BYTES)
         try:
             snapshot = await build_snapshot(base_url, body, time.time())

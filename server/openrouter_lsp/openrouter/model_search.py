@@ -143,8 +143,10 @@ class SearchIndex:
     facets: list[Facets]
     keys: list[str] = field(init=False)
     bounded: list[str] = field(init=False)  # `_bounded(key)`
-    flags: dict[str, list[bool]] = field(init=False)  # filter name -> whether each model passes
-    price_keys: list[tuple[float, float]] = field(init=False)
+    # Columns of one byte or number a model, not lists of objects (5,000 models: 0.7 MB less)
+    flags: dict[str, bytes] = field(init=False)  # filter name -> whether each model passes
+    prompt_prices: array[float] = field(init=False)  # unknown and variable: infinite
+    price_ranks: array[int] = field(init=False)  # place in the price order; ties share one
     # The last orders (compact: 4 bytes a model), by what was asked
     orders: OrderedDict[tuple[object, ...], array[int] | None] = field(
         init=False, default_factory=OrderedDict
@@ -155,13 +157,15 @@ class SearchIndex:
         self.keys = [f.key for f in facets]
         self.bounded = [_bounded(f.key) for f in facets]
         self.flags = {
-            "free": [f.is_free for f in facets],
-            "image_input": [f.images for f in facets],
-            "tools": [f.tools for f in facets],
-            "reasoning": [f.reasoning for f in facets],
-            "caching": [f.caching for f in facets],
+            "free": bytes(f.is_free for f in facets),
+            "image_input": bytes(f.images for f in facets),
+            "tools": bytes(f.tools for f in facets),
+            "reasoning": bytes(f.reasoning for f in facets),
+            "caching": bytes(f.caching for f in facets),
         }
-        self.price_keys = [_price_key(f) for f in facets]
+        price_keys = [_price_key(f) for f in facets]
+        self.prompt_prices = array("d", (key[0] for key in price_keys))
+        self.price_ranks = _dense_ranks(price_keys)
 
 
 KEPT_ORDERS = 8  # a picker pages through one list, or goes back to the previous query
@@ -205,7 +209,7 @@ def _select(
     if words:
         chosen = _ranked(index, chosen, phrase, words)
     if params.sort == "price":
-        chosen.sort(key=index.price_keys.__getitem__)
+        chosen.sort(key=index.price_ranks.__getitem__)
     elif params.sort == "context":
         chosen.sort(key=lambda i: -facets[i].context)
     elif params.sort == "newest":
@@ -237,8 +241,8 @@ def _filtered(index: SearchIndex, params: ModelsListParams, chosen: list[int]) -
         chosen = [i for i in chosen if facets[i].context >= least]
     limit = params.max_prompt_price
     if limit is not None:
-        prices = index.price_keys
-        chosen = [i for i in chosen if prices[i][0] <= limit]  # unknown prices are infinite
+        prices = index.prompt_prices
+        chosen = [i for i in chosen if prices[i] <= limit]  # unknown prices are infinite
     return chosen
 
 
@@ -264,6 +268,18 @@ def _ranked(index: SearchIndex, found: list[int], phrase: str, words: list[str])
         scored.append((total, i))
     scored.sort()
     return [i for _score, i in scored]
+
+
+def _dense_ranks(keys: list[tuple[float, float]]) -> array[int]:
+    """Each key's place among the distinct keys, in order: sorting by it is sorting by the key
+    (equal keys share a rank, so a stable sort keeps their order as it was)."""
+    ranks = array("i", bytes(4 * len(keys)))
+    rank, previous = -1, None
+    for i in sorted(range(len(keys)), key=keys.__getitem__):
+        if keys[i] != previous:
+            rank, previous = rank + 1, keys[i]
+        ranks[i] = rank
+    return ranks
 
 
 def _price_key(f: Facets) -> tuple[float, float]:
