@@ -21,7 +21,7 @@ import functools
 from typing import Any
 
 MMAP_THRESHOLD = 1 << 20  # above a big prompt's copies (~0.5 MB each), below a big catalogue's
-TRIM_THRESHOLD = 8 << 20  # a burst of big prompts keeps its copies until the session trims
+TRIM_THRESHOLD = 2 << 20  # free heap top kept (main, dynamic: ~1 MB after a 0.5 MB prompt)
 _M_TRIM_THRESHOLD = -1  # mallopt's parameter numbers (malloc.h)
 _M_MMAP_THRESHOLD = -3
 
