@@ -41,3 +41,26 @@ def test_malloc_tuning_and_trimming_run_on_this_libc() -> None:
         "print(memory._libc() is not None)\n"
     )
     assert out == ("True" if sys.platform.startswith("linux") else "False")
+
+
+def test_whole_names_without_a_set_per_model_match_as_the_set_did() -> None:
+    """`Facets` keeps no set of whole names (~0.4 KB a model): `is_whole` reads them from the
+    key; every model's id, id without author and name, and near misses, against the set."""
+    from openrouter_emulator.catalogue import load_catalogue
+    from openrouter_lsp.openrouter.model_search import facets_of, is_whole
+    from openrouter_lsp.openrouter.models_parse import parse_model
+
+    models = [m for m in map(parse_model, load_catalogue().models) if m is not None]
+    models += [m for m in map(parse_model, [{"id": "noslash", "name": "NoSlash"},
+                                            {"id": "a/b/c", "name": "b/c"}]) if m is not None]
+    checked = 0
+    for model in models:
+        facets = facets_of(model)
+        model_id, name = model.id.casefold(), model.name.casefold()
+        whole = {model_id, model_id.split("/", 1)[-1], name}
+        tries = set(whole) | {w[:-1] for w in whole} | {w + "x" for w in whole} | {"x" + name}
+        for phrase in tries:
+            if phrase:
+                assert is_whole(facets, phrase) == (phrase in whole), (model.id, phrase)
+                checked += 1
+    assert checked > 1000
