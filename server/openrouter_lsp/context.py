@@ -113,6 +113,12 @@ class ServerContext:
 
 
 def _preload_http_stack() -> Any:
-    import httpx  # noqa: F401
+    from .memory import tune_malloc
+
+    tune_malloc()  # before the first big request or catalogue
+    # Through the package: it keeps httpx from importing its command line (openrouter/__init__).
+    from .openrouter.client import import_httpx
+
+    import_httpx()
 
     return None

@@ -25,6 +25,11 @@ READ_TIMEOUT_S = 60.0  # catalogue and account calls; chat streams set their own
 _client: httpx.AsyncClient | None = None
 
 
+def import_httpx() -> None:
+    """Import httpx ahead of its first use (a thread does it after `initialized`)."""
+    import httpx  # noqa: F401
+
+
 def http_client() -> httpx.AsyncClient:
     global _client
     if _client is None or _client.is_closed:

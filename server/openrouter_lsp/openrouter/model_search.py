@@ -35,7 +35,7 @@ class Facets:
     """What search, filters and sorts read of one model."""
 
     key: str  # "id\nname", case-folded
-    whole: frozenset[str]  # the id, the id without its author, the name; case-folded
+    id_chars: int  # where the id ends in `key` (no set of whole names per model: ~0.4 KB each)
     is_free: bool
     images: bool
     tools: bool
@@ -52,7 +52,7 @@ def facets_of(model: ModelInfo) -> Facets:
     name = model.name.casefold()
     return Facets(
         key=f"{model_id}\n{name}",
-        whole=frozenset({model_id, model_id.split("/", 1)[-1], name}),
+        id_chars=len(model_id),
         is_free=model.is_free,
         images=model.supports_images,
         tools=model.supports_tools,
@@ -63,6 +63,19 @@ def facets_of(model: ModelInfo) -> Facets:
         completion_price=model.pricing.completion,
         created=model.created or "",
     )
+
+
+def is_whole(facets: Facets, phrase: str) -> bool:
+    """Whether `phrase` (case-folded) is the model's whole id, its id without the author, or its
+    whole name: lengths first, so that most models cost two comparisons of integers."""
+    key, id_end = facets.key, facets.id_chars
+    size = len(phrase)
+    if size == id_end and key.startswith(phrase):
+        return True
+    if size == len(key) - id_end - 1 and key.endswith(phrase):
+        return True
+    slash = key.find("/", 0, id_end)
+    return slash != -1 and size == id_end - slash - 1 and key.startswith(phrase, slash + 1)
 
 
 def _word_score(key: str, word: str) -> int | None:
@@ -92,7 +105,7 @@ def query_words(phrase: str) -> list[str]:
 
 def relevance(facets: Facets, words: list[str], phrase: str) -> int | None:
     """The model's score for the query (lower is better), or None when it does not match."""
-    if phrase in facets.whole:
+    if is_whole(facets, phrase):
         return EXACT
     if not all(word in facets.key for word in words):
         return None
@@ -125,13 +138,15 @@ def _bounded(key: str) -> str:
 @dataclass
 class SearchIndex:
     """Columns of a catalogue's facets, for `select` (built on the first list of a catalogue;
-    ~1.2 MB for 5,000 models)."""
+    ~0.9 MB for 5,000 models)."""
 
     facets: list[Facets]
     keys: list[str] = field(init=False)
     bounded: list[str] = field(init=False)  # `_bounded(key)`
-    flags: dict[str, list[bool]] = field(init=False)  # filter name -> whether each model passes
-    price_keys: list[tuple[float, float]] = field(init=False)
+    # Columns of one byte or number a model, not lists of objects (5,000 models: 0.7 MB less)
+    flags: dict[str, bytes] = field(init=False)  # filter name -> whether each model passes
+    prompt_prices: array[float] = field(init=False)  # unknown and variable: infinite
+    price_ranks: array[int] = field(init=False)  # place in the price order; ties share one
     # The last orders (compact: 4 bytes a model), by what was asked
     orders: OrderedDict[tuple[object, ...], array[int] | None] = field(
         init=False, default_factory=OrderedDict
@@ -142,13 +157,15 @@ class SearchIndex:
         self.keys = [f.key for f in facets]
         self.bounded = [_bounded(f.key) for f in facets]
         self.flags = {
-            "free": [f.is_free for f in facets],
-            "image_input": [f.images for f in facets],
-            "tools": [f.tools for f in facets],
-            "reasoning": [f.reasoning for f in facets],
-            "caching": [f.caching for f in facets],
+            "free": bytes(f.is_free for f in facets),
+            "image_input": bytes(f.images for f in facets),
+            "tools": bytes(f.tools for f in facets),
+            "reasoning": bytes(f.reasoning for f in facets),
+            "caching": bytes(f.caching for f in facets),
         }
-        self.price_keys = [_price_key(f) for f in facets]
+        price_keys = [_price_key(f) for f in facets]
+        self.prompt_prices = array("d", (key[0] for key in price_keys))
+        self.price_ranks = _dense_ranks(price_keys)
 
 
 KEPT_ORDERS = 8  # a picker pages through one list, or goes back to the previous query
@@ -199,7 +216,7 @@ def _select(
     if words:
         chosen = _ranked(index, chosen, phrase, words)
     if params.sort == "price":
-        chosen.sort(key=index.price_keys.__getitem__)
+        chosen.sort(key=index.price_ranks.__getitem__)
     elif params.sort == "context":
         chosen.sort(key=lambda i: -facets[i].context)
     elif params.sort == "newest":
@@ -240,8 +257,8 @@ def _filtered(index: SearchIndex, params: ModelsListParams, chosen: list[int]) -
         chosen = [i for i in chosen if facets[i].context >= least]
     limit = params.max_prompt_price
     if limit is not None:
-        prices = index.price_keys
-        chosen = [i for i in chosen if prices[i][0] <= limit]  # unknown prices are infinite
+        prices = index.prompt_prices
+        chosen = [i for i in chosen if prices[i] <= limit]  # unknown prices are infinite
     return chosen
 
 
@@ -254,7 +271,7 @@ def _ranked(index: SearchIndex, found: list[int], phrase: str, words: list[str])
     other = [word for word in words if not word.isalnum()]
     scored: list[tuple[int, int]] = []
     for i in found:
-        if phrase in facets[i].whole:
+        if is_whole(facets[i], phrase):
             scored.append((EXACT, i))
             continue
         text = bounded[i]
@@ -267,6 +284,18 @@ def _ranked(index: SearchIndex, found: list[int], phrase: str, words: list[str])
         scored.append((total, i))
     scored.sort()
     return [i for _score, i in scored]
+
+
+def _dense_ranks(keys: list[tuple[float, float]]) -> array[int]:
+    """Each key's place among the distinct keys, in order: sorting by it is sorting by the key
+    (equal keys share a rank, so a stable sort keeps their order as it was)."""
+    ranks = array("i", bytes(4 * len(keys)))
+    rank, previous = -1, None
+    for i in sorted(range(len(keys)), key=keys.__getitem__):
+        if keys[i] != previous:
+            rank, previous = rank + 1, keys[i]
+        ranks[i] = rank
+    return ranks
 
 
 def _price_key(f: Facets) -> tuple[float, float]:
