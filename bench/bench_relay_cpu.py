@@ -4,7 +4,8 @@ Both read the very stream `floor_upstream.py` sends (20,000 events), split in 64
 httpx reads them, and both are timed with `time.process_time` (best of `--rounds`), so other
 processes' load does not enter the figure (it does through caches, hence best of N):
 
-- direct: `SSEDecoder.feed` and one `raw_decode` per event, as `bench_floor.py`'s floor;
+- direct: `SSEDecoder.feed`, then the server's `EventTemplate` for events shaped like the
+  stream's earlier ones and one `raw_decode` for any other, as `bench_floor.py`'s floor;
 - relay: `chat_stream._read_events` + `features.chat.ProgressRelay` (its `send` drops the value).
 
     PYTHONPATH=server .venv/bin/python bench/bench_relay_cpu.py
@@ -32,6 +33,7 @@ from openrouter_lsp.openrouter.chat_stream import (
     _read_events,
     _Stream,
 )
+from openrouter_lsp.openrouter.event_template import EventTemplate
 from openrouter_lsp.openrouter.sse import DONE, SSEDecoder
 
 READ = 65_536
@@ -56,13 +58,24 @@ def response(pieces: list[bytes]) -> httpx.Response:
 
 async def direct(pieces: list[bytes]) -> int:
     decoder = SSEDecoder()
-    events = 0
+    template = EventTemplate()
+    contents: list[str] = []
     async for piece in response(pieces).aiter_raw():
-        for data in decoder.feed(piece):
+        events = decoder.feed(piece)
+        index = 0
+        while True:
+            index, _ = template.take(events, index, contents)
+            if index == len(events):
+                break
+            data = events[index]
+            index += 1
             if data != DONE:
-                _decode(data)
-                events += 1
-    return events
+                chunk, _ = _decode(data)
+                content = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
+                if content:
+                    contents.append(content)
+                template.learn(data, chunk)
+    return len(contents)
 
 
 async def relay(pieces: list[bytes]) -> int:
