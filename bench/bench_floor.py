@@ -6,8 +6,10 @@ Three parties, each as thin as it can be, so that what is left is the server's o
   answer, no JSON parsing;
 - the direct floor: the server's own `httpx.AsyncClient` (`openrouter.client.http_client`: same
   limits, timeouts, headers), one persistent connection, the very body and headers the server
-  sent, `client.stream(..., json=body)` read with `aiter_raw`, the server's `SSEDecoder` and one
-  `raw_decode` per event: exactly what the server does before it can relay a token;
+  sent, `client.stream(..., json=body)` read with `aiter_raw`, the server's `SSEDecoder` and its
+  `EventTemplate` (an event shaped like the stream's earlier plain content events needs no
+  decode) with one `raw_decode` for any other event: exactly what the server does before it can
+  relay a token;
 - the server's client: raw JSON-RPC over the server's stdio (pre-encoded frames, a byte-level
   frame reader, the arrival time taken when the bytes are read, before any parsing).
 
@@ -43,6 +45,7 @@ from bench_chat import start_emulator
 from bench_core import rss_mb
 from openrouter_lsp.openrouter.chat_stream import CONNECT_TIMEOUT_S
 from openrouter_lsp.openrouter.client import http_client
+from openrouter_lsp.openrouter.event_template import EventTemplate
 from openrouter_lsp.openrouter.sse import DONE, SSEDecoder
 
 HERE = Path(__file__).resolve().parent
@@ -204,22 +207,33 @@ class Direct:
         """(first content delta, end of stream) in seconds after the request, and the tokens."""
         body = {**self.body, "max_tokens": max_tokens}
         decoder = SSEDecoder()
+        # The server's own reader: events shaped like the stream's earlier plain content
+        # events need no decode there, so none here either (the floor parses as the server).
+        template = EventTemplate()
+        contents: list[str] = []
         first = 0.0
-        tokens = 0
         started = time.perf_counter()
         async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body,
                                       headers=self.headers, timeout=self.timeout) as response:
             async for chunk in response.aiter_raw():
-                for data in decoder.feed(chunk):
+                events = decoder.feed(chunk)
+                index = 0
+                while True:
+                    index, _ = template.take(events, index, contents)
+                    if index == len(events):
+                        break
+                    data = events[index]
+                    index += 1
                     if data == DONE:
                         continue
                     event, _ = _decode(data)
                     delta = event["choices"][0]["delta"] if event["choices"] else {}
                     if delta.get("content"):
-                        tokens += 1
-                        if not first:
-                            first = time.perf_counter() - started
-        return first, time.perf_counter() - started, tokens
+                        contents.append(delta["content"])
+                    template.learn(data, event)
+                if contents and not first:
+                    first = time.perf_counter() - started
+        return first, time.perf_counter() - started, len(contents)
 
 
 # -- the run ------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from ..errors import UpstreamError, upstream_error
 from ..protocol import ErrorKind
 from .body import BadEncoding, BodyTooLarge, iter_body, read_body, read_prefix
 from .client import CONNECT_TIMEOUT_S, http_client
-from .event_template import EventTemplate
 from .errors import (
     clean_text,
     error_body,
@@ -37,6 +36,7 @@ from .errors import (
     error_from_payload,
     error_from_transport,
 )
+from .event_template import EventTemplate
 from .limits import (
     CHAT_DEADLINE,
     MAX_ANSWER_CHARS,
@@ -202,8 +202,11 @@ class _Stream:
     def _cut_to_limit(self, before: int) -> None:
         """Drop the run's pieces from the one that went over the limit on, as if read one by one."""
         pieces = self.content
-        while len(pieces) > before and self.chars_left < 0:
-            self.chars_left += len(pieces.pop())
+        while len(pieces) > before:
+            size = len(pieces.pop())
+            if self.chars_left + size >= 0:
+                return  # `chars_left` stays where the event-by-event path leaves it
+            self.chars_left += size
 
     def handle(self, data: str) -> None:
         learnable = True  # read by the decoder a template is proven with

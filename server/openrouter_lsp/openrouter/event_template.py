@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 # json's own string scanner (C): strict, as the decoder that reads the full events is.
-_scan = json.decoder.scanstring
+# (Typeshed does not list it, though `json.decoder` exports it.)
+_scan: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _decode = json.JSONDecoder().raw_decode
 # JSON whitespace is exactly these four characters.
 _CONTENT_KEY = re.compile(r'"content"[ \t\n\r]*:[ \t\n\r]*"')
@@ -96,7 +98,7 @@ class EventTemplate:
         tail = self._tail
         chars = 0
         index = start
-        for index in range(start, len(events)):  # noqa: B007 (the index is the result)
+        for index in range(start, len(events)):
             data = events[index]
             if not (data.startswith(prefix) and data.endswith(suffix)):
                 break
