@@ -131,6 +131,12 @@ def _response_id(data: Any) -> Any:
     return None
 
 
+def notify_json(server: LanguageServer, method: str, params: dict[str, Any]) -> None:
+    """A notification whose params are plain JSON, encoded as they are: pygls' `notify` builds
+    an attrs envelope and unstructures it with cattrs, half the cost of a `$/progress`."""
+    protocol_of(server)._send_data({"jsonrpc": "2.0", "method": method, "params": params})
+
+
 # -- what the transport calls --------------------------------------------------------------------
 
 
