@@ -144,3 +144,26 @@ async def test_cost_from_catalogue_prices_when_the_stream_has_none(
         assert result["costSource"] == "catalogue"
     assert again["usage"]["cachedTokens"] > 0
 
+
+
+# Quotes, backslashes, escapes, controls, astral characters, and the envelope's own closing text:
+# read from the stream's template without a decode, each must come out as JSON decoding gives it.
+HOSTILE_REPLY = (
+    'say "hi" \\ back\\slash \\u0041 \n\t\x01 é 😀 \u2028 '
+    '"},"finish_reason":null,"native_finish_reason":null}]} '
+    '","content":"x \\" end'
+)
+
+
+@pytest.mark.parametrize("null_keys", [True, False])
+async def test_every_character_survives_the_templated_stream(
+    lsp: LspSession, emulator: Any, null_keys: bool
+) -> None:
+    reply = HOSTILE_REPLY * 40
+    emulator.configure(tokens_per_second=0, chunk_tokens=1, reply_text=reply,
+                       null_delta_keys=null_keys)
+    token = new_token()
+    result = await chat(lsp, modelId=GPT, partialResultToken=token, maxTokens=4000)
+    assert result["content"] == reply
+    assert streamed(lsp, token) == reply
+    assert result["finishReason"] == "stop"

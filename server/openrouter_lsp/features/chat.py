@@ -17,10 +17,9 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types as lsp
-
 from .. import protocol
 from ..core.attachments import SyncedDocument
+from ..lsp.pygls_adapter import notify_json
 from ..protocol import ChatParams, ChatResult
 
 if TYPE_CHECKING:
@@ -122,10 +121,9 @@ def register(server: OpenRouterLanguageServer) -> None:
         token = params.partial_result_token
         if token is None:
             return await core.chat(params)
-        notify = server.protocol.notify
 
         def send(value: dict[str, Any]) -> None:
-            notify(PROGRESS, lsp.ProgressParams(token=token, value=value))
+            notify_json(server, PROGRESS, {"token": token, "value": value})
 
         relay = ProgressRelay(send)
         try:

@@ -11,7 +11,8 @@ received so far.
 - Cancellation (the task's CancelledError) leaves the `async with` of the stream at once, which
   closes the connection: the provider sees the disconnect and stops billing.
 
-Per chunk the work is one JSON decode and a few dict lookups: this is the hot path.
+This is the hot path. An event shaped like the stream's earlier plain content events is read
+without a JSON decode (`event_template.py`); any other is decoded in full and looked at key by key.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .errors import (
     error_from_payload,
     error_from_transport,
 )
+from .event_template import EventTemplate
 from .limits import (
     CHAT_DEADLINE,
     MAX_ANSWER_CHARS,
@@ -148,6 +150,7 @@ class _Stream:
         # per HTTP read (`emit`), not once per event (a fast stream packs hundreds in a read).
         self._sent_content = 0
         self._sent_reasoning = 0
+        self.template = EventTemplate()
 
     @property
     def partial(self) -> str | None:
@@ -178,11 +181,40 @@ class _Stream:
     def fail(self, message: str, kind: ErrorKind = "stream_error", **extra: Any) -> UpstreamError:
         return upstream_error(kind, message, partial_content=self.partial, **extra)
 
+    def handle_all(self, events: list[str]) -> None:
+        """The events of one read, in order: those that fit the template in runs, others in full."""
+        take = self.template.take
+        count = len(events)
+        index = 0
+        while True:
+            before = len(self.content)
+            index, chars = take(events, index, self.content)
+            if chars:
+                self.chars_left -= chars
+                if self.chars_left < 0:
+                    self._cut_to_limit(before)
+                    raise self.too_long()
+            if index == count:
+                return
+            self.handle(events[index])
+            index += 1
+
+    def _cut_to_limit(self, before: int) -> None:
+        """Drop the run's pieces from the one that went over the limit on, as if read one by one."""
+        pieces = self.content
+        while len(pieces) > before:
+            size = len(pieces.pop())
+            if self.chars_left + size >= 0:
+                return  # `chars_left` stays where the event-by-event path leaves it
+            self.chars_left += size
+
     def handle(self, data: str) -> None:
+        learnable = True  # read by the decoder a template is proven with
         try:
             try:
                 chunk, end = _decode(data)
             except ValueError:
+                learnable = False
                 # [DONE], leading blanks or an integer of thousands of digits fail the fast
                 # decoder (checked here, off the path of every event); the upstream decoder
                 # keeps the chunk (the number is then refused where it is read).
@@ -205,6 +237,10 @@ class _Stream:
                 f"{self.request.service} sent a stream chunk of an unexpected shape; the answer "
                 "is cut short. Try again."
             ) from None
+        # Only once the model is known: until then every event may still set the model,
+        # provider and generation id (`_chunk`), which a templated event would skip.
+        if learnable and self.model is not None:
+            self.template.learn(data, chunk)
 
     def _chunk(self, chunk: dict[str, Any]) -> None:
         error = chunk.get("error")
@@ -412,17 +448,15 @@ async def _read_events(stream: _Stream, response: httpx.Response) -> None:
     decoder = SSEDecoder(MAX_SSE_LINE_CHARS.count())
     # The body's own size is bounded by the answer and event caps, not by a byte count.
     chunks = iter_body(response, _UNBOUNDED)
-    handle = stream.handle
+    handle_all = stream.handle_all
     try:
         async for chunk in chunks:
-            for data in decoder.feed(chunk):
-                handle(data)
+            handle_all(decoder.feed(chunk))
             stream.emit()
             if stream.done:
                 break
         else:
-            for data in decoder.close():
-                handle(data)
+            handle_all(decoder.close())
             stream.emit()
     except Exception as exc:
         stream.emit()  # what arrived before the failure still reaches the client
