@@ -105,8 +105,9 @@ async def interleaved(
 
 
 def report(r: dict[str, Any]) -> str:
-    lines = ["| prompt | direct p50 | A added p50 (paired) | B added p50 (paired) | B - A paired p50 "
-             "| no-op A / B p50 | no-op B - A |", "|---|---|---|---|---|---|---|"]
+    lines = ["| prompt | direct p50 | A added p50 (paired) | B added p50 (paired) "
+             "| B - A paired p50 | no-op A / B p50 | no-op B - A |",
+             "|---|---|---|---|---|---|---|"]
     for size in ("small", "big"):
         s = r[size]
         lines.append(

@@ -49,7 +49,8 @@ RELIED_ON: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
     (JsonRPCProtocol, "set_writer", ("writer", "include_headers")),
     (FeatureManager, "builtin_features", None),
 )
-RELIED_ON_INSTANCE = ("_result_types", "writer", "fm", "_shutdown")  # set in JsonRPCProtocol.__init__
+# set in JsonRPCProtocol.__init__
+RELIED_ON_INSTANCE = ("_result_types", "writer", "fm", "_shutdown")
 
 AnswerWatcher = Callable[[Any, bool], None]
 

@@ -2,8 +2,12 @@
 
 pygls' own loops (`start_io`, `start_tcp`) are not used: they read with `readline` (a 64 KiB line
 kills the TCP loop), let a second TCP client take over the first one's answers, stop on a
-connect-and-close probe, and lose the exit code. Here: stdin is read on a daemon thread with
-`os.read` (an `exit` while it blocks is clean); TCP serves one client (connections wait their
+connect-and-close probe, and lose the exit code. Here: stdin (a pipe, a socket, a terminal) is
+read by the event loop itself, each chunk handed to the session in the same callback: no thread,
+no queue (the thread's hand-off through a queue cost ~0.13 ms per no-op round trip and ~1 ms per
+400,000-character prompt, seven 64 KiB reads). A stdin the loop cannot watch (a regular file, an
+in-memory stream, Windows' loop) is read on a daemon thread with `os.read` (an `exit` while it
+blocks is clean). TCP serves one client (connections wait their
 turn while no client has sent `initialize`, so a probe that connects and closes is harmless;
 after that, others are refused with an error and closed); the return value is the exit code.
 """
@@ -102,7 +106,7 @@ async def read_in_loop(stream: BinaryIO, session: Session) -> bool:
             chunk = b""
         try:
             going = bool(chunk) and session.receive(chunk)
-        except BaseException as exc:  # as `pump`: a failure ends the serving loop
+        except Exception as exc:  # as `pump`: a failure ends the serving loop
             loop.remove_reader(fd)
             if not finished.done():
                 finished.set_exception(exc)
