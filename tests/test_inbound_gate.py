@@ -9,6 +9,7 @@ import json
 
 from openrouter_lsp.lsp.inbound import (
     ASCII_WALK_NODES,
+    SCAN_FIRST_BYTES,
     ascii_only,
     find_lone_surrogate,
     may_hold_lone_surrogates,
@@ -32,6 +33,9 @@ def test_other_escapes_and_raw_text_keep_the_gate_shut() -> None:
     assert may_hold_surrogates(json.dumps({"content": "😀"}).encode())  # a pair: searched, kept
 
 
+FILLER = "x" * (SCAN_FIRST_BYTES + 1)  # past the size below which only the body is scanned
+
+
 def test_params_whose_strings_are_all_ascii_skip_the_scan_of_the_body() -> None:
     prompt = 'def f(x):  # "quoted" \\ backslash\n' * 10_000
     params = {"messages": [{"role": "user", "content": prompt}], "maxTokens": 11}
@@ -42,20 +46,19 @@ def test_params_whose_strings_are_all_ascii_skip_the_scan_of_the_body() -> None:
 
 def test_a_lone_surrogate_is_never_missed_by_the_combined_gate() -> None:
     for text in ("a\ud800b", "\udfff", "😀 then \udc00"):
-        params = {"messages": [{"content": text}], text: 1}
-        body = json.dumps(params).encode()  # escaped, as a client that escapes sends it
-        assert not ascii_only(params)
-        assert may_hold_lone_surrogates(params, body)
-        assert find_lone_surrogate(params) is not None
-    key_only = {"a\ud800": "ascii value"}
-    assert may_hold_lone_surrogates(key_only, json.dumps(key_only).encode())
+        for params in ({"messages": [{"content": text}], "filler": FILLER},
+                       {text: 1, "filler": FILLER}, {"messages": [{"content": text}]}):
+            body = json.dumps(params).encode()  # escaped, as a client that escapes sends it
+            assert not ascii_only(params)
+            assert may_hold_lone_surrogates(params, body)
+            assert find_lone_surrogate(params) is not None
 
 
 def test_a_walk_over_its_budget_falls_back_to_the_scan_of_the_body() -> None:
-    many = {"numbers": list(range(ASCII_WALK_NODES + 1))}
+    many = {"numbers": list(range(ASCII_WALK_NODES + 1)), "filler": FILLER}
     assert not ascii_only(many)
     assert not may_hold_lone_surrogates(many, json.dumps(many).encode())
-    escaped = {"numbers": [*range(ASCII_WALK_NODES + 1), "\ud800"]}
+    escaped = {"numbers": [*range(ASCII_WALK_NODES + 1), "\ud800"], "filler": FILLER}
     assert may_hold_lone_surrogates(escaped, json.dumps(escaped).encode())
     non_ascii = {"content": "é", "more": "\udbff"}
     assert not ascii_only(non_ascii)

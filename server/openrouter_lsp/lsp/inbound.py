@@ -114,9 +114,15 @@ def ascii_only(value: Any, budget: int = ASCII_WALK_NODES) -> bool:
     return True
 
 
+# Below this many bytes the regex pass is cheaper than the walk (~1 against ~3 µs).
+SCAN_FIRST_BYTES = 4096
+
+
 def may_hold_lone_surrogates(value: Any, body: bytes) -> bool:
     """Whether `value` (decoded from `body`) must be searched for lone surrogates: never when
     all its strings are ASCII, else when the body holds an escape of one."""
+    if len(body) <= SCAN_FIRST_BYTES:
+        return may_hold_surrogates(body)
     return not ascii_only(value) and may_hold_surrogates(body)
 
 
