@@ -7,9 +7,9 @@ read by the event loop itself, each chunk handed to the session in the same call
 no queue (the thread's hand-off through a queue cost ~0.13 ms per no-op round trip and ~1 ms per
 400,000-character prompt, seven 64 KiB reads). A stdin the loop cannot watch (a regular file, an
 in-memory stream, Windows' loop) is read on a daemon thread with `os.read` (an `exit` while it
-blocks is clean). TCP serves one client (connections wait their
-turn while no client has sent `initialize`, so a probe that connects and closes is harmless;
-after that, others are refused with an error and closed); the return value is the exit code.
+blocks is clean). TCP serves one client (connections wait their turn while no client has sent
+`initialize`, so a probe that connects and closes is harmless; after that, others are refused
+with an error and closed); the return value is the exit code.
 """
 
 from __future__ import annotations
