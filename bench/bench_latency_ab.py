@@ -4,7 +4,9 @@ Whole `bench_floor.py` runs of two trees taken minutes apart differ by more than
 test on a shared 2-core machine (another session's test suite doubles the figures). Here both
 servers are alive at once, against the same floor upstream and the same direct client, and
 every round runs direct, tree A, tree B, no-op A, no-op B (A and B swap places each round), so
-a stall hits both trees alike. The paired p50 of B - A is the change's effect.
+a stall hits both trees alike. The paired p50 of B - A is the change's effect. The tree started
+first (A) measured up to ~0.5 ms faster on this machine than in position B: run both orders
+(`--a X --b Y`, then `--a Y --b X`) and give both.
 
 Run: `python bench/bench_latency_ab.py --a /tmp/base/server --b server [--rounds 300]`
 (the two `server` folders put first on each server's PYTHONPATH; this script itself imports
