@@ -6,6 +6,8 @@ pygls 2.1 offers no public hook for what the server needs, so this module reache
   strict JSON, secrets redacted, a byte-exact Content-Length) and `_send_response` (plain JSON
   results skip pygls' attrs envelope; the lifecycle learns which requests were answered);
 - `structure_message` hands `openrouter/*` requests their params as raw JSON;
+- `dispatch_request` calls `_handle_request` directly (the session has already told a request
+  from the other messages; pygls' own test costs ~12 µs on Python 3.11);
 - `replace_builtin_feature` swaps one of pygls' built-in handlers.
 
 `RELIED_ON` lists each private attribute with the parameters used; `tests/test_pygls_adapter.py`
@@ -15,6 +17,7 @@ fails when a pygls release renames or reshapes one of them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import re
@@ -42,10 +45,12 @@ RELIED_ON: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
     (JsonRPCProtocol, "_serialize_message", ("data",)),
     (JsonRPCProtocol, "structure_message", ("data",)),
     (JsonRPCProtocol, "handle_message", ("message",)),
+    (JsonRPCProtocol, "_handle_request", ("msg_id", "method_name", "params")),
     (JsonRPCProtocol, "set_writer", ("writer", "include_headers")),
     (FeatureManager, "builtin_features", None),
 )
-RELIED_ON_INSTANCE = ("_result_types", "writer", "fm")  # set in JsonRPCProtocol.__init__
+# set in JsonRPCProtocol.__init__
+RELIED_ON_INSTANCE = ("_result_types", "writer", "fm", "_shutdown")
 
 AnswerWatcher = Callable[[Any, bool], None]
 
@@ -185,6 +190,19 @@ def structure(server: LanguageServer, data: dict[str, Any]) -> Any:
 
 def dispatch(server: LanguageServer, message: Any) -> None:
     protocol_of(server).handle_message(message)
+
+
+def dispatch_request(server: LanguageServer, message: Any) -> None:
+    """A request (checked by the session) to its handler: what `handle_message` does for one,
+    without its `isinstance` tests against pygls' runtime-checkable Protocols (~12 µs each on
+    Python 3.11, a fifth of the dispatch)."""
+    protocol = protocol_of(server)
+    if protocol._shutdown:  # pygls drops it then (the lifecycle has answered it already)
+        protocol.handle_message(message)
+        return
+    contextvars.copy_context().run(
+        protocol._handle_request, message.id, message.method, message.params
+    )
 
 
 def fail_pending_request(server: LanguageServer, msg_id: Any, reason: str) -> None:

@@ -31,7 +31,7 @@ from . import pygls_adapter as adapter
 from .framing import MAX_MESSAGE_BYTES_ENV, Frame, FrameDecoder, Oversized, Skipped
 from .inbound import (
     has_lone_surrogate,
-    may_hold_surrogates,
+    may_hold_lone_surrogates,
     params_problems,
     peek_id,
     replace_lone_surrogates,
@@ -196,13 +196,13 @@ class Session:
             return
         if len(body) >= BIG_REQUEST_BYTES:
             self._big_requests.add(msg_id)
-        adapter.dispatch(self.server, message)
+        adapter.dispatch_request(self.server, message)
 
     def _on_notification(self, data: dict[str, Any], method: str, body: bytes) -> None:
         if not self.lifecycle.admit_notification(method):
             log.info("Dropped notification %s (%s).", method[:80], self.lifecycle.stage.value)
             return
-        if may_hold_surrogates(body):
+        if may_hold_lone_surrogates(data.get("params"), body):
             data["params"] = replace_lone_surrogates(data.get("params"))
         try:
             message = adapter.structure(self.server, data)
@@ -221,7 +221,7 @@ class Session:
             adapter.fail_pending_request(self.server, msg_id, "The client's answer was malformed.")
             return
         data["id"] = msg_id
-        if may_hold_surrogates(body):
+        if may_hold_lone_surrogates(data, body):
             for member in ("result", "error"):
                 if member in data:
                     data[member] = replace_lone_surrogates(data[member])
