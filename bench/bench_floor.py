@@ -220,6 +220,8 @@ class Direct:
                 index = 0
                 while True:
                     index, _ = template.take(events, index, contents)
+                    if contents and not first:
+                        first = time.perf_counter() - started
                     if index == len(events):
                         break
                     data = events[index]
@@ -230,9 +232,9 @@ class Direct:
                     delta = event["choices"][0]["delta"] if event["choices"] else {}
                     if delta.get("content"):
                         contents.append(delta["content"])
+                        if not first:  # the first token, as soon as it is decoded
+                            first = time.perf_counter() - started
                     template.learn(data, event)
-                if contents and not first:
-                    first = time.perf_counter() - started
         return first, time.perf_counter() - started, len(contents)
 
 

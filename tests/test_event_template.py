@@ -134,17 +134,21 @@ class Recorder:
         )
 
     def read(self, reads: list[list[str]], templated: bool) -> Any:
-        """What `_read_events` does with these reads, by either path; the observable result."""
+        """What `_read_events` does with these reads (`_Stream.read`), or the same read event by
+        event with full decodes; the observable result."""
         stream = self.stream
         error = None
         try:
             for events in reads:
                 if templated:
-                    stream.handle_all(events)
+                    stream.read(events)
                 else:
                     for data in events:
+                        first = not stream.content and not stream.reasoning
                         stream.handle(data)
-                stream.emit()
+                        if first and (stream.content or stream.reasoning):
+                            stream.emit()  # the first text goes out at once
+                    stream.emit()
                 if stream.done:
                     break
         except UpstreamError as exc:
@@ -249,3 +253,10 @@ def test_a_hit_renews_the_learning_budget() -> None:
         data = f'{{"created":{created},"choices":[{{"delta":{{"content":"a"}}}}]}}'
         template.learn(data, decoder.raw_decode(data)[0])
         assert _take(template, data.replace('"a"', '"b"')) == (["b"], 1)
+
+
+def test_the_first_text_goes_out_before_the_rest_of_its_read() -> None:
+    recorder = Recorder(10**9)
+    recorder.stream.read([_event("Hello"), _event(" wor"), _event("ld")])
+    deltas = [call for call in recorder.calls if call[0] == "delta"]
+    assert deltas == [("delta", "Hello", None), ("delta", " world", None)]
