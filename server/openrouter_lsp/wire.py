@@ -87,8 +87,18 @@ def _strict_float(value: object, _: type) -> float:
     return number
 
 
+def _item_error(index: int, problem: str) -> cattrs.IterableValidationError:
+    """An error inside a list, so that its path names the item (`ids[3]`), not the list."""
+    from cattrs.errors import IterableValidationNote
+
+    error = _FieldTypeError(problem)
+    error.__notes__ = [IterableValidationNote(f"Structuring list @ index {index}", index, str)]
+    return cattrs.IterableValidationError("an item breaks its limit", [error], list)
+
+
 def _limit_problem(value: object, limits: dict[str, Any]) -> str | None:
-    """Why `value` breaks the field's declared limits (`protocol.limited`), or None."""
+    """Why `value` breaks the field's declared limits (`protocol.limited`), or None; an item
+    of a list that breaks its own limit raises the error that names it."""
     if value is None:
         return None
     if isinstance(value, str) and "maxLength" in limits and len(value) > limits["maxLength"]:
@@ -101,7 +111,7 @@ def _limit_problem(value: object, limits: dict[str, Any]) -> str | None:
         item_limit = limits.get("items", {}).get("maxLength")
         for index, item in enumerate(value if item_limit is not None else []):
             if isinstance(item, str) and len(item) > item_limit:
-                return f"item {index}: {_too_long(item, item_limit)}"
+                raise _item_error(index, _too_long(item, item_limit))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         low, high = limits.get("minimum", -math.inf), limits.get("maximum", math.inf)
         if not low <= value <= high:
