@@ -86,6 +86,15 @@ def frame(message: dict[str, Any]) -> bytes:
     return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
+def content_length(head: bytes) -> int:
+    """The Content-Length of a frame's header (pygls also sends a Content-Type line)."""
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise ValueError(f"a frame without Content-Length: {head[:200]!r}")
+
+
 class RawClient:
     """JSON-RPC over the server's stdio with nothing between the bytes and the clock."""
 
@@ -140,7 +149,7 @@ class RawClient:
             arrived = time.perf_counter()
             buffer += chunk
             while (end := buffer.find(b"\r\n\r\n")) >= 0:
-                length = int(bytes(buffer[:end]).split(b":")[1])
+                length = content_length(bytes(buffer[:end]))
                 if len(buffer) < end + 4 + length:
                     break
                 body = bytes(buffer[end + 4 : end + 4 + length])

@@ -37,6 +37,7 @@ from ..wire import RawJson, describe, to_camel
 from . import framing, outgoing
 
 log = logging.getLogger(__name__)
+_PYGLS_LOG = logging.getLogger("pygls.protocol.json_rpc")
 
 # (class, attribute, parameter names after self, or None for a plain attribute)
 RELIED_ON: tuple[tuple[type, str, tuple[str, ...] | None], ...] = (
@@ -200,6 +201,8 @@ def dispatch_request(server: LanguageServer, message: Any) -> None:
     if protocol._shutdown:  # pygls drops it then (the lifecycle has answered it already)
         protocol.handle_message(message)
         return
+    # The line pygls' `handle_message` logs, under its logger: a debug log still shows each request.
+    _PYGLS_LOG.debug("Request %r received", message.method)
     contextvars.copy_context().run(
         protocol._handle_request, message.id, message.method, message.params
     )
