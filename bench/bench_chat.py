@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bench_core import save_results
 from openrouter_lsp.lsp_client import StdioLspClient
 
 KEY = "sk-or-v1-bench-key-0000000000000000"
@@ -284,10 +285,7 @@ def main() -> int:
     results["machine_cpus"] = os.cpu_count()
     markdown = table(results)
     print(markdown)
-    out = Path(".bench")
-    out.mkdir(exist_ok=True)
-    (out / "chat.json").write_text(json.dumps(results, indent=2))
-    (out / "chat.md").write_text(markdown + "\n")
+    save_results("chat", results, markdown)
     print(json.dumps(results, indent=2))
     return 0
 

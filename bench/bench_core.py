@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from openrouter_emulator import run_in_thread
 from openrouter_lsp.lsp_client import StdioLspClient
@@ -28,6 +29,15 @@ BARE_PYGLS = """
 from pygls.lsp.server import LanguageServer
 LanguageServer("bare", "0").start_io()
 """
+
+
+def save_results(name: str, results: dict[str, Any], markdown: str | None = None) -> None:
+    """`.bench/<name>.json` (and `.md`): every figure of the last run, for the README's tables."""
+    out = Path(".bench")
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    if markdown is not None:
+        (out / f"{name}.md").write_text(markdown + "\n")
 
 
 def rss_mb(pid: int) -> float:
@@ -178,8 +188,7 @@ def main() -> int:
     print("| measure | result | target |\n|---|---|---|")
     for name, value, target in rows:
         print(f"| {name} | {value} | {target} |")
-    Path(".bench").mkdir(exist_ok=True)
-    Path(".bench/core.json").write_text(json.dumps(results, indent=2))
+    save_results("core", results)
     return 0
 
 

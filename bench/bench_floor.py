@@ -42,7 +42,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_chat import start_emulator
-from bench_core import rss_mb
+from bench_core import rss_mb, save_results
 from openrouter_lsp.openrouter.chat_stream import CONNECT_TIMEOUT_S
 from openrouter_lsp.openrouter.client import http_client
 from openrouter_lsp.openrouter.event_template import EventTemplate
@@ -583,10 +583,7 @@ def main() -> int:
     results["load_average"] = os.getloadavg()
     markdown = table(results)
     print(markdown)
-    out = Path(".bench")
-    out.mkdir(exist_ok=True)
-    (out / "floor.json").write_text(json.dumps(results, indent=2))
-    (out / "floor.md").write_text(markdown + "\n")
+    save_results("floor", results, markdown)
     return 0
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_core import save_results
 from bench_floor import (
     SMALL_TOKENS,
     Direct,
@@ -141,9 +142,7 @@ def main() -> int:
         upstream.wait(5)
     results["load_average"] = os.getloadavg()
     print(report(results))
-    out = Path(".bench")
-    out.mkdir(exist_ok=True)
-    (out / "latency_ab.json").write_text(json.dumps(results, indent=2))
+    save_results("latency_ab", results)
     return 0
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_core import save_results
 from bench_floor import KEY, MODEL, SMALL_TOKENS, big_prompt, frame, server_env, start_upstream
 
 _decode = json.JSONDecoder().raw_decode
@@ -198,9 +199,7 @@ def main() -> int:
             f"| {r['added_cpu_ms']['best']:.3f} / {r['added_cpu_ms']['p50']:.3f} ms |")
     print("\n".join(lines))
     print(f"(load average {', '.join(f'{x:.2f}' for x in results['load_average'])})")
-    out = Path(".bench")
-    out.mkdir(exist_ok=True)
-    (out / "request_cpu.json").write_text(json.dumps(results, indent=2))
+    save_results("request_cpu", results)
     return 0
 
 
