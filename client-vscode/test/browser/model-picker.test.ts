@@ -14,6 +14,7 @@ import {
   ARTIFACTS, axeViolations, closeAll, launchBrowser, openWebview, REPO, screenshot, serveWebviews, startEmulator, startServer,
   TEST_KEY, type Emulator, type LanguageServer, type OpenedWebview, type Theme,
 } from './harness';
+import { savePanel } from './panelActions';
 import type { ModelInfo, SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
@@ -32,10 +33,7 @@ async function settings(): Promise<SettingsView> {
   return server.request('openrouter/settings/get', {});
 }
 
-async function save(): Promise<void> {
-  await page.locator('#save').click();
-  await page.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor({ timeout: TIMEOUT });
-}
+const save = (): Promise<void> => savePanel(page);
 
 async function listedIds(p: Page = page): Promise<string[]> {
   return p.locator('#modelList .model-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id!));

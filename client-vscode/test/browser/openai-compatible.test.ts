@@ -11,6 +11,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import {
   launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer, TEST_KEY,
   type Emulator, type LanguageServer, type OpenedWebview, closeAll } from './harness';
+import { choose, savePanel } from './panelActions';
 import type { SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
@@ -49,17 +50,7 @@ async function settings(): Promise<SettingsView> {
   return server.request('openrouter/settings/get', {});
 }
 
-async function save(): Promise<void> {
-  await panel.locator('#save').click();
-  await panel.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor({ timeout: TIMEOUT });
-}
-
-async function choose(select: Locator, label: string | RegExp): Promise<void> {
-  await select.click();
-  const option = select.getByRole('option', { name: label });
-  await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
-  await option.first().click();
-}
+const save = (): Promise<void> => savePanel(panel);
 
 function sectionNamed(title: string): Locator {
   return panel.locator('section.section').filter({ has: panel.locator('h2', { hasText: new RegExp(`^${title}$`) }) });

@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import {
   axeViolations, closeAll, launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer, TEST_KEY,
   type AxeViolation, type Emulator, type LanguageServer, type OpenedWebview,
 } from './harness';
+import { choose, savePanel } from './panelActions';
 import type { SettingsView } from '../../src/wire';
 
 const TIMEOUT = 30000;
@@ -29,20 +30,7 @@ async function settings(): Promise<SettingsView> {
   return server.request('openrouter/settings/get', {});
 }
 
-async function save(): Promise<void> {
-  await page.locator('#save').click();
-  await page.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor({ timeout: TIMEOUT });
-}
-
-/** Picks an option of a vscode-single-select by clicking it open and clicking the option. */
-async function choose(select: Locator, label: string | RegExp): Promise<void> {
-  // The options open below the select, in the top layer: bring it to mid-screen first.
-  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
-  await select.click();
-  const option = select.getByRole('option', { name: label });
-  await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
-  await option.first().click();
-}
+const save = (): Promise<void> => savePanel(page);
 
 /** Rule and element, so two axe runs can be compared. */
 function violationKeys(violations: AxeViolation[]): string[] {

@@ -11,6 +11,7 @@ import {
   closeAll, launchBrowser, openWebview, screenshot, serveWebviews, startEmulator, startServer,
   type Emulator, type LanguageServer, type OpenedWebview,
 } from './harness';
+import { choose, savePanel } from './panelActions';
 import { completeSignIn } from '../../src/signIn';
 import type { SettingsView } from '../../src/wire';
 
@@ -24,19 +25,7 @@ let page: Page;
 
 const settings = (): Promise<SettingsView> => server.request('openrouter/settings/get', {});
 
-async function save(): Promise<void> {
-  await page.locator('#save').click();
-  await page.locator('#saveStatus', { hasText: /^Saved$/ }).waitFor({ timeout: TIMEOUT });
-}
-
-async function choose(select: Locator, label: string | RegExp): Promise<void> {
-  // Mid-page, so the list opens within the viewport wherever the page has grown to put the select.
-  await select.evaluate((el) => el.scrollIntoView({ block: 'center' }));
-  await select.click();
-  const option = select.getByRole('option', { name: label });
-  await option.first().waitFor({ state: 'visible', timeout: TIMEOUT });
-  await option.first().click();
-}
+const save = (): Promise<void> => savePanel(page);
 
 async function optionLabels(select: Locator): Promise<string[]> {
   return select.locator('vscode-option').allInnerTexts();

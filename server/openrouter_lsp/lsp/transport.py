@@ -118,7 +118,8 @@ async def read_in_loop(stream: BinaryIO, session: Session) -> bool:
 
     try:
         loop.add_reader(fd, readable)
-    except (NotImplementedError, OSError, ValueError):  # EPERM: a regular file
+    # A regular file cannot be watched (EPERM); Windows' loop has no add_reader.
+    except (NotImplementedError, OSError, ValueError):
         return False
     try:
         await finished
