@@ -11,6 +11,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _serve(log_level: str, tcp: str | None) -> int:
+    from .code_cache import install
+    from .state_dir import configured_folder
+
+    install(configured_folder())  # before pygls: its import is mostly compiling attrs' code
     import pygls.lsp.server  # noqa: F401 - first, with the cyclic GC collecting as usual
 
     # pygls and lsprotocol leave ~100,000 long-lived objects; every later GC pass would re-scan

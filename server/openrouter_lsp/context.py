@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from . import protocol, wire
+from . import code_cache, protocol, wire
 from .core.service import Core
 from .protocol import AccountInfo, SettingsView, SignInResult
 
@@ -80,6 +80,11 @@ class ServerContext:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._settled.wait(), SETTLE_TIMEOUT_S)
 
+    def on_initialize(self) -> None:
+        # Called by the `initialize` handler, before pygls writes the result: the callback runs
+        # once the result is out, its generated (un)structuring code compiled.
+        asyncio.get_running_loop().call_soon(_finish_code_cache)
+
     async def on_initialized(self) -> None:
         self._settled = asyncio.Event()
         try:
@@ -110,6 +115,26 @@ class ServerContext:
         self.core.close()
 
         await close_http_client()
+
+
+def _finish_code_cache() -> None:
+    """Start-up's generated code is compiled by now (`initialize` was structured): stop caching,
+    and write the cache when this start compiled much of it (a first start, a new attrs)."""
+    cache = code_cache.finish()
+    if cache is None:  # not started by `__main__` (a test's in-process server)
+        return
+    log.debug("Generated code: %d compiled, %d from the cache", cache.misses, cache.hits)
+    if cache.stale():
+        asyncio.get_running_loop().run_in_executor(None, _save_code_cache, cache)
+
+
+def _save_code_cache(cache: code_cache.CodeCache) -> None:
+    try:
+        cache.save()
+    except OSError as exc:  # a read-only folder: the next start compiles again
+        log.debug("Could not write %s (%s)", cache.path, exc)
+    else:
+        log.debug("Wrote the cache of generated code to %s", cache.path)
 
 
 def _preload_http_stack() -> Any:

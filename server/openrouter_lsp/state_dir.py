@@ -33,15 +33,19 @@ if TYPE_CHECKING:
 _locks: dict[Path, FileLock] = {}
 
 
-def state_dir() -> Path:
-    """The state folder, created, and swept of the temp files that crashed writers left."""
+def configured_folder() -> Path:
+    """Where the state folder is (`OPENROUTER_LSP_HOME`, else the platform's config folder)."""
     configured = os.environ.get(ENV_HOME)
     if configured:
-        folder = Path(configured)
-    else:
-        import platformdirs  # ~25 ms: only when no folder is configured
+        return Path(configured)
+    import platformdirs  # ~25 ms: only when no folder is configured
 
-        folder = Path(platformdirs.user_config_dir("openrouter-lsp"))
+    return Path(platformdirs.user_config_dir("openrouter-lsp"))
+
+
+def state_dir() -> Path:
+    """The state folder, created, and swept of the temp files that crashed writers left."""
+    folder = configured_folder()
     folder.mkdir(parents=True, exist_ok=True)
     try:
         sweep(folder, locked)

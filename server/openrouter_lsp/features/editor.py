@@ -140,6 +140,7 @@ def register(server: OpenRouterLanguageServer) -> None:
     @server.feature(lsp.INITIALIZE)
     def on_initialize(params: lsp.InitializeParams) -> None:
         config.on_initialize(params)  # applied once initialized, so warnings can be shown
+        server.ctx.on_initialize()
 
     server.ctx.add_initialized_hook(config.refresh)
 
