@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 
@@ -14,7 +15,10 @@ def _serve(log_level: str, tcp: str | None) -> int:
     from .code_cache import install
     from .state_dir import configured_folder
 
-    install(configured_folder())  # before pygls: its import is mostly compiling attrs' code
+    # Before pygls: its import is mostly compiling attrs' generated code. A cache must never
+    # keep the server from starting.
+    with contextlib.suppress(Exception):
+        install(configured_folder())
     import pygls.lsp.server  # noqa: F401 - first, with the cyclic GC collecting as usual
 
     # pygls and lsprotocol leave ~100,000 long-lived objects; every later GC pass would re-scan
