@@ -18,7 +18,6 @@ Only the top-level object is a message (pygls' JSON object hook took any nested 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -37,6 +36,7 @@ from .inbound import (
     replace_lone_surrogates,
     request_id,
 )
+from .json_decode import decode_body
 from .jsonrpc_errors import to_jsonrpc
 from .lifecycle import INVALID_REQUEST, Lifecycle
 
@@ -48,13 +48,6 @@ INTERNAL_ERROR = -32603
 # once such requests pause for `TRIM_AFTER_S` (see `memory`).
 BIG_REQUEST_BYTES = 256 * 1024
 TRIM_AFTER_S = 1.0
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 class Session:
@@ -127,7 +120,7 @@ class Session:
 
     def _on_body(self, body: bytes) -> None:
         try:
-            data = _DECODER.decode(body.decode("utf-8"))
+            data = decode_body(body)
         except ValueError as exc:  # UnicodeDecodeError too: its length was probably wrong
             log.warning("Received a message that is not JSON (%s).", type(exc).__name__)
             self._error(None, PARSE_ERROR, f"Parse error: the message is not valid JSON ({exc}).")
