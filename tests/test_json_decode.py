@@ -170,9 +170,14 @@ def test_json_decodes_the_fast_paths_deepest_nesting_from_a_deep_stack() -> None
 
 # -- generated JSON texts -------------------------------------------------------------------
 
+EDGES_OF_64_BITS = [-(2**64), -(2**63), 2**63, 2**64]
 numbers = st.one_of(
     st.integers(),  # hypothesis goes well past 64 bits
     st.integers(min_value=-(2**64) - 2, max_value=2**64 + 2),
+    st.builds(lambda edge, offset: edge + offset,
+              st.sampled_from(EDGES_OF_64_BITS), st.integers(min_value=-3, max_value=3)),
+    st.integers(min_value=2**64, max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=-(2**63)),
     st.floats(allow_nan=False, allow_infinity=False),
     st.floats(min_value=-1e-300, max_value=1e-300),
     st.sampled_from(ODD_NUMBERS),
@@ -222,6 +227,13 @@ bodies = st.one_of(
 @given(bodies)
 def test_generated_bodies_decode_as_the_old_decoder_did(body: bytes) -> None:
     assert_same(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers, st.sampled_from(["{}", "[{}]", '{{"id":{}}}', '{{"a":[1,{{"b":{}}}]}}']))
+def test_generated_numbers_decode_as_the_old_decoder_did(number: Any, template: str) -> None:
+    """Numbers alone and inside containers: orjson reads an integer beyond 64 bits as a float."""
+    assert_same(template.format(encode(number)).encode())
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
