@@ -28,6 +28,7 @@ from tests.support.hostile_json import (
 from tests.support.raw_client import ServerProcess, frame, request
 
 from openrouter_lsp.lsp import json_decode
+from openrouter_lsp.lsp.inbound import find_lone_surrogate
 from openrouter_lsp.lsp.json_decode import MAX_FAST_DEPTH, decode_body
 
 
@@ -58,8 +59,17 @@ def outcome(decode: Callable[[bytes], Any], body: bytes) -> Any:
         return ("error", type(exc).__name__, str(exc))
 
 
+def new_decode(body: bytes) -> Any:
+    """`decode_body`'s value; checking its claim that what orjson decoded has no lone surrogate
+    (the session then skips its scan for one)."""
+    value, surrogate_free = decode_body(body)
+    if surrogate_free:
+        assert find_lone_surrogate(value) is None, body[:200]
+    return value
+
+
 def assert_same(body: bytes) -> None:
-    assert outcome(decode_body, body) == outcome(old_decode, body), body[:200]
+    assert outcome(new_decode, body) == outcome(old_decode, body), body[:200]
 
 
 # Each case where orjson might differ from `json` (json_decode's docstring lists the findings).
@@ -127,7 +137,9 @@ def test_a_big_prompt_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> No
             raise AssertionError("the standard library decoded a body orjson agreed on")
 
     monkeypatch.setattr(json_decode, "_STDLIB", Refuse())
-    assert typed(decode_body(body)) == typed(expected)
+    value, surrogate_free = decode_body(body)
+    assert typed(value) == typed(expected)
+    assert surrogate_free
 
 
 @pytest.mark.parametrize("body", [
@@ -146,8 +158,12 @@ def test_what_orjson_refuses_or_changes_goes_to_the_standard_library(
             return stdlib.decode(text)
 
     monkeypatch.setattr(json_decode, "_STDLIB", Spy())
-    outcome(decode_body, body)
+    try:
+        _, surrogate_free = decode_body(body)
+    except (ValueError, RecursionError):
+        surrogate_free = False
     assert calls, body[:40]
+    assert not surrogate_free  # the session scans such a body for lone surrogates, as before
 
 
 def test_without_orjson_the_standard_library_decodes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,11 +279,12 @@ async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     await process.stop()
 
 
-@pytest.mark.parametrize("filler", [0, 100_000], ids=["small", "big"])
+@pytest.mark.parametrize("filler", ["", "x" * 100_000, "é 😀" * 30_000],
+                         ids=["small", "big", "big non-ASCII"])
 async def test_a_lone_surrogate_in_a_chat_message_is_still_invalid_params(
-    server: ServerProcess, filler: int
+    server: ServerProcess, filler: str
 ) -> None:
-    content = "x" * filler + "hi \ud800"
+    content = filler + "hi \ud800"
     answer = await server.client.call(5, "openrouter/chat", {
         "messages": [{"role": "user", "content": content}], "maxTokens": 5})
     assert answer.get("error", {}).get("code") == -32602, answer
