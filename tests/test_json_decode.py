@@ -5,6 +5,7 @@ the answers that depend on it (lone surrogates, NaN, integers beyond 64 bits) ar
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,12 @@ from tests.support.raw_client import ServerProcess, frame, request
 from openrouter_lsp.lsp import json_decode
 from openrouter_lsp.lsp.inbound import find_lone_surrogate
 from openrouter_lsp.lsp.json_decode import MAX_FAST_DEPTH, decode_body
+
+
+@pytest.fixture(autouse=True)
+def fast_path() -> None:
+    """What the server does after `initialized` (context._preload_request_path)."""
+    json_decode.load_orjson()
 
 
 def _reject(name: str) -> Any:
@@ -125,7 +132,7 @@ def test_each_edge_case_decodes_as_the_old_decoder_did(body: bytes) -> None:
 
 def test_a_big_prompt_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the module: a body orjson agrees on never reaches `json`."""
-    assert json_decode.orjson is not None, "orjson is a dependency (pyproject.toml)"
+    assert json_decode._orjson is not None, "orjson is a dependency (pyproject.toml)"
     prompt = 'def f(x):  # "quoted" \\ backslash\t\n' * 10_000 + "é 😀"
     body = json.dumps(request(1, "openrouter/chat", {
         "messages": [{"role": "user", "content": prompt}], "maxTokens": 11,
@@ -167,7 +174,7 @@ def test_what_orjson_refuses_or_changes_goes_to_the_standard_library(
 
 
 def test_without_orjson_the_standard_library_decodes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(json_decode, "orjson", None)  # the VSIX's bundle
+    monkeypatch.setattr(json_decode, "_orjson", None)  # the VSIX's bundle, or before the preload
     for body in (b'{"a":[1,2.5,"x"]}', b"NaN", b"18446744073709551617", b'"\\ud800"'):
         assert_same(body)
 
@@ -271,10 +278,24 @@ def test_broken_bodies_fail_or_decode_as_the_old_decoder_did(body: bytes, data: 
 # -- through the real server ----------------------------------------------------------------
 
 
+async def orjson_loaded(pid: int) -> bool:
+    """Whether the process has mapped orjson's library (the preload after `initialized`), so
+    that these tests go through the fast path; Linux only."""
+    maps = Path(f"/proc/{pid}/maps")
+    for _ in range(200):
+        if "orjson" in maps.read_text():
+            await asyncio.sleep(0.05)  # the import has returned; `_orjson` is set right after
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 @pytest_asyncio.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     process = await ServerProcess.start(tmp_path / "state")
     await process.client.initialize()
+    if sys.platform.startswith("linux"):
+        assert await orjson_loaded(process.process.pid)
     yield process
     await process.stop()
 
