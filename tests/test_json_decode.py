@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -177,6 +179,23 @@ def test_without_orjson_the_standard_library_decodes_alone(monkeypatch: pytest.M
     monkeypatch.setattr(json_decode, "_orjson", None)  # the VSIX's bundle, or before the preload
     for body in (b'{"a":[1,2.5,"x"]}', b"NaN", b"18446744073709551617", b'"\\ud800"'):
         assert_same(body)
+
+
+def test_orjson_is_not_imported_before_initialized() -> None:
+    """Start-up (to the `initialize` result) does not pay orjson's import (~2 ms)."""
+    code = (
+        "import sys\n"
+        "from openrouter_lsp.lsp.transport import serve_stdio\n"
+        "from openrouter_lsp.server import build_server\n"
+        "from openrouter_lsp.lsp import session\n"
+        "build_server()\n"
+        "print('orjson' in sys.modules)\n"
+    )
+    server_path = str(Path(json_decode.__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": server_path})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def test_json_decodes_the_fast_paths_deepest_nesting_from_a_deep_stack() -> None:
