@@ -24,8 +24,8 @@ def test_the_http_preload_leaves_httpx_s_command_line_out() -> None:
     that import fails; the preload goes through the package that makes it fail."""
     out = run_python(
         "import sys\n"
-        "from openrouter_lsp.context import _preload_http_stack\n"
-        "_preload_http_stack()\n"
+        "from openrouter_lsp.context import _preload_request_path\n"
+        "_preload_request_path()\n"
         "import httpx\n"
         "print('httpx' in sys.modules, sys.modules.get('httpx._main', 'absent'),"
         " 'click' in sys.modules, 'pygments' in sys.modules, callable(httpx.main))\n"

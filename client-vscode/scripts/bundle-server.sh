@@ -18,6 +18,9 @@ find "$here/server-bundle" -name '__pycache__' -type d -prune -exec rm -rf {} +
 # user's own Python has, and the server falls back to its 0600 key file.
 ( cd "$here/server-bundle" && rm -rf cryptography cryptography-*.dist-info cffi cffi-*.dist-info _cffi_backend*.so \
     pycparser pycparser-*.dist-info secretstorage secretstorage-*.dist-info )
+# orjson only speeds up decoding big messages (lsp/json_decode.py falls back to the standard
+# library without it): a native module too.
+( cd "$here/server-bundle" && rm -rf orjson orjson-*.dist-info )
 if find "$here/server-bundle" -name '*.so' | grep -q .; then
   echo "error: native modules left in server-bundle (the VSIX would be platform-specific):" >&2
   find "$here/server-bundle" -name '*.so' >&2

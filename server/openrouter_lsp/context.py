@@ -102,8 +102,8 @@ class ServerContext:
         from .logging_setup import attach_client
 
         attach_client(self._server)
-        # Warm the HTTP stack off the critical path of `initialize`.
-        asyncio.get_running_loop().run_in_executor(None, _preload_http_stack)
+        # Warm the request path (HTTP stack, orjson) off the critical path of `initialize`.
+        asyncio.get_running_loop().run_in_executor(None, _preload_request_path)
         for hook in self._initialized_hooks:
             try:
                 await hook()
@@ -143,8 +143,11 @@ def _save_code_cache(cache: code_cache.CodeCache) -> None:
     return_free_heap()  # what compiling freed
 
 
-def _preload_http_stack() -> Any:
+def _preload_request_path() -> Any:
+    from .lsp.json_decode import load_orjson
     from .memory import tune_malloc
+
+    load_orjson()
 
     tune_malloc()  # before the first big request or catalogue
     # Through the package: it keeps httpx from importing its command line (openrouter/__init__).

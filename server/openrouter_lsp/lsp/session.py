@@ -18,7 +18,6 @@ Only the top-level object is a message (pygls' JSON object hook took any nested 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -37,6 +36,7 @@ from .inbound import (
     replace_lone_surrogates,
     request_id,
 )
+from .json_decode import decode_body
 from .jsonrpc_errors import to_jsonrpc
 from .lifecycle import INVALID_REQUEST, Lifecycle
 
@@ -48,13 +48,6 @@ INTERNAL_ERROR = -32603
 # once such requests pause for `TRIM_AFTER_S` (see `memory`).
 BIG_REQUEST_BYTES = 256 * 1024
 TRIM_AFTER_S = 1.0
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 class Session:
@@ -127,7 +120,7 @@ class Session:
 
     def _on_body(self, body: bytes) -> None:
         try:
-            data = _DECODER.decode(body.decode("utf-8"))
+            data, surrogate_free = decode_body(body)
         except ValueError as exc:  # UnicodeDecodeError too: its length was probably wrong
             log.warning("Received a message that is not JSON (%s).", type(exc).__name__)
             self._error(None, PARSE_ERROR, f"Parse error: the message is not valid JSON ({exc}).")
@@ -136,8 +129,11 @@ class Session:
         except RecursionError:
             self._error(None, PARSE_ERROR, "Parse error: the message is nested too deeply.")
             return
+        # The bytes `inbound` scans for a lone surrogate's escape: none when orjson decoded the
+        # body, as it refuses them (saves ~0.23 ms for a 400,000-character non-ASCII prompt).
+        escapes = b"" if surrogate_free else body
         try:
-            self._on_message(data, body)
+            self._on_message(data, body, escapes)
         except Exception as exc:  # never let one message stop the loop
             log.error("Handling a message failed (%s).", type(exc).__name__, exc_info=exc)
             found, msg_id = request_id(data)
@@ -146,13 +142,13 @@ class Session:
 
     # -- messages ------------------------------------------------------------------------------
 
-    def _on_message(self, data: Any, body: bytes) -> None:
+    def _on_message(self, data: Any, body: bytes, escapes: bytes) -> None:
         if not isinstance(data, dict):
             shape = " (batches are not supported)" if isinstance(data, list) else ""
             self._error(None, INVALID_REQUEST, f"Invalid Request: expected a JSON object{shape}.")
             return
         if "method" not in data:
-            self._on_client_response(data, body)
+            self._on_client_response(data, escapes)
             return
         method = data["method"]
         found, msg_id = request_id(data)
@@ -176,16 +172,18 @@ class Session:
             return
         if found:
             data["id"] = msg_id
-            self._on_request(data, method, msg_id, body)
+            self._on_request(data, method, msg_id, body, escapes)
         else:
-            self._on_notification(data, method, body)
+            self._on_notification(data, method, escapes)
 
-    def _on_request(self, data: dict[str, Any], method: str, msg_id: Any, body: bytes) -> None:
+    def _on_request(
+        self, data: dict[str, Any], method: str, msg_id: Any, body: bytes, escapes: bytes
+    ) -> None:
         refusal = self.lifecycle.admit_request(method, msg_id)
         if refusal is not None:
             self._error(msg_id, refusal.code, refusal.message)
             return
-        problems = params_problems(data.get("params"), body)
+        problems = params_problems(data.get("params"), escapes)
         if problems:
             self._invalid(msg_id, method, problems)
             return
@@ -198,11 +196,11 @@ class Session:
             self._big_requests.add(msg_id)
         adapter.dispatch_request(self.server, message)
 
-    def _on_notification(self, data: dict[str, Any], method: str, body: bytes) -> None:
+    def _on_notification(self, data: dict[str, Any], method: str, escapes: bytes) -> None:
         if not self.lifecycle.admit_notification(method):
             log.info("Dropped notification %s (%s).", method[:80], self.lifecycle.stage.value)
             return
-        if may_hold_lone_surrogates(data.get("params"), body):
+        if may_hold_lone_surrogates(data.get("params"), escapes):
             data["params"] = replace_lone_surrogates(data.get("params"))
         try:
             message = adapter.structure(self.server, data)
@@ -211,7 +209,7 @@ class Session:
             return
         adapter.dispatch(self.server, message)
 
-    def _on_client_response(self, data: dict[str, Any], body: bytes) -> None:
+    def _on_client_response(self, data: dict[str, Any], escapes: bytes) -> None:
         found, msg_id = request_id(data)
         if not found:
             log.warning("Dropped a message with neither a method nor a valid id.")
@@ -221,7 +219,7 @@ class Session:
             adapter.fail_pending_request(self.server, msg_id, "The client's answer was malformed.")
             return
         data["id"] = msg_id
-        if may_hold_lone_surrogates(data, body):
+        if may_hold_lone_surrogates(data, escapes):
             for member in ("result", "error"):
                 if member in data:
                     data[member] = replace_lone_surrogates(data[member])
