@@ -7,6 +7,7 @@ then checks that the server still answers a well-framed request.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -307,3 +308,23 @@ async def test_tcp_a_probe_never_takes_the_place_of_a_connected_client(
     await client.initialize()
     await client.assert_alive()
     assert process.returncode is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+async def test_the_stdio_pipes_are_widened_to_a_mebibyte(server: ServerProcess) -> None:
+    """A 400,000-character prompt crosses stdin in one write, not seven 64 KiB ones."""
+    import fcntl
+
+    from openrouter_lsp.lsp.transport import PIPE_BYTES
+
+    assert server.process.stdin is not None
+    stdin = server.process.stdin.transport.get_extra_info("pipe")
+    assert fcntl.fcntl(stdin.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+    # The server's stdout, reached through /proc (only its size is read, never its bytes).
+    stdout = os.open(f"/proc/{server.process.pid}/fd/1", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert fcntl.fcntl(stdout, fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+    finally:
+        os.close(stdout)
+    answer = await server.client.call(9, SETTINGS_GET, {"padding": "x" * 400_000})
+    assert "result" in answer, answer  # the frame bigger than the old pipe was read whole
