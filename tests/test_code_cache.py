@@ -81,7 +81,16 @@ def _good_cache_bytes(tmp_path: Path) -> bytes:
 
 @pytest.mark.parametrize(
     "damage",
-    ["garbage", "truncated", "a list", "strings instead of code", "writable by others", "folder"],
+    [
+        "garbage",
+        "truncated",
+        "a list",
+        "strings instead of code",
+        "writable by others",
+        "folder",
+        "empty",
+        "too big",
+    ],
 )
 def test_an_unusable_cache_only_means_compiling(tmp_path: Path, damage: str) -> None:
     path = cache_file(tmp_path)
@@ -99,6 +108,12 @@ def test_an_unusable_cache_only_means_compiling(tmp_path: Path, damage: str) -> 
     elif damage == "writable by others":
         path.write_bytes(good)
         path.chmod(0o666)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "too big":  # the good entries, then more than the limit: not even read
+        path.write_bytes(good)
+        with path.open("ab") as handle:
+            handle.truncate(code_cache.MAX_CACHE_BYTES + 1)
     else:
         path.mkdir()
     cache = CodeCache(path)

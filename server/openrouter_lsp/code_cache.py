@@ -42,6 +42,8 @@ for _name in __future__.all_feature_names:
 # Rewrite the file when more than this share of the lookups missed (a new attrs or lsprotocol,
 # a first start); a few misses are normal: attrs writes a per-process hash seed into `__hash__`.
 STALE_SHARE = 0.1
+# The file holds ~1.3 MB; anything far bigger is not what this module wrote and is not loaded.
+MAX_CACHE_BYTES = 32 * 1024 * 1024
 _builtin_compile = compile
 
 
@@ -107,7 +109,7 @@ def _load(path: Path) -> dict[Any, Any]:
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if not _trusted(info) or info.st_size == 0:
+            if not _trusted(info) or not 0 < info.st_size <= MAX_CACHE_BYTES:
                 return {}
             # Mapped, not read: a 1.3 MB `bytes` freed would raise glibc's mmap threshold to
             # its size for good, and later blocks under it would stay in the heap (+1 MB idle).
