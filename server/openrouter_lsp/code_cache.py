@@ -24,6 +24,7 @@ import __future__
 import contextlib
 import hashlib
 import importlib.util
+import logging
 import marshal
 import mmap
 import os
@@ -32,6 +33,10 @@ import sys
 import types
 from pathlib import Path
 from typing import Any
+
+from .memory import return_free_heap, tune_malloc
+
+log = logging.getLogger(__name__)
 
 # The modules whose generated code is cached: they call `compile` by its global name.
 GENERATING_MODULES = ("attr._make", "cattrs.gen")
@@ -97,7 +102,6 @@ class CodeCache:
 
     def save(self) -> None:
         """Write the code used this time (so the file never grows past one start's worth)."""
-        from .memory import tune_malloc
         from .state_dir import write_atomic
 
         tune_malloc()  # (done at `initialized` too): the 1.3 MB text is unmapped once written
@@ -154,3 +158,23 @@ def finish() -> CodeCache | None:
     if cache is not None:
         cache._stored = {}
     return cache
+
+
+def complete_start_up() -> None:
+    """Start-up's generated code is compiled by now (`initialize` was structured and answered):
+    stop caching, and write the cache when this start compiled much of it (a first start, a new
+    attrs or lsprotocol)."""
+    cache = finish()
+    if cache is None:  # not installed (a server built in process, as tests do)
+        return
+    log.debug("Generated code: %d compiled, %d from the cache", cache.misses, cache.hits)
+    if cache.stale():
+        # On the event loop, once (~5 ms): on a thread, the 1.3 MB text would stay in that
+        # thread's malloc arena (+1 MB resident).
+        try:
+            cache.save()
+        except OSError as exc:  # a read-only folder: the next start compiles again
+            log.debug("Could not write %s (%s)", cache.path, exc)
+        else:
+            log.debug("Wrote the cache of generated code to %s", cache.path)
+    return_free_heap()  # what compiling, or loading the cache, freed (~0.5 MB)

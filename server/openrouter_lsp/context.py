@@ -19,7 +19,6 @@ from lsprotocol import types as lsp
 
 from . import code_cache, protocol, wire
 from .core.service import Core
-from .memory import return_free_heap
 from .protocol import AccountInfo, SettingsView, SignInResult
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ class ServerContext:
     def on_initialize(self) -> None:
         # Called by the `initialize` handler, before pygls writes the result: the callback runs
         # once the result is out, its generated (un)structuring code compiled.
-        asyncio.get_running_loop().call_soon(_finish_code_cache)
+        asyncio.get_running_loop().call_soon(code_cache.complete_start_up)
 
     async def on_initialized(self) -> None:
         self._settled = asyncio.Event()
@@ -116,31 +115,6 @@ class ServerContext:
         self.core.close()
 
         await close_http_client()
-
-
-def _finish_code_cache() -> None:
-    """Start-up's generated code is compiled by now (`initialize` was structured): stop caching,
-    and write the cache when this start compiled much of it (a first start, a new attrs)."""
-    cache = code_cache.finish()
-    if cache is None:  # not started by `__main__` (a test's in-process server)
-        return
-    log.debug("Generated code: %d compiled, %d from the cache", cache.misses, cache.hits)
-    if cache.stale():
-        # On the loop, once (~5 ms): on a thread, the 1.3 MB text would stay in that thread's
-        # malloc arena (+1 MB resident).
-        _save_code_cache(cache)
-    else:
-        return_free_heap()  # what loading the cache freed (~0.5 MB)
-
-
-def _save_code_cache(cache: code_cache.CodeCache) -> None:
-    try:
-        cache.save()
-    except OSError as exc:  # a read-only folder: the next start compiles again
-        log.debug("Could not write %s (%s)", cache.path, exc)
-    else:
-        log.debug("Wrote the cache of generated code to %s", cache.path)
-    return_free_heap()  # what compiling freed
 
 
 def _preload_request_path() -> Any:
