@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import tempfile
@@ -53,10 +52,7 @@ server.start_io()
 
 async def measure(command: list[str], env: dict[str, str], fetch: tuple[str, dict[str, str]]
                   ) -> tuple[float, float]:
-    process = await asyncio.create_subprocess_exec(
-        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, **env})
-    client = RawClient(process)
+    client = await RawClient.spawn(command, env)
     try:
         await client.initialize()
         await asyncio.sleep(1.0)  # the server's HTTP stack is preloaded after `initialized`

@@ -3,7 +3,7 @@ Python JSON-RPC server can do, their rounds alternating (issue 13).
 
 The bare server (`BARE`, run with `python -c`) reads stdin in its event loop, cuts frames, parses
 each with `json.loads` and answers `{}`: no pygls, no checks, no handler. Both are driven by
-`bench_floor.RawClient`, so the measuring side's own cost (an asyncio subprocess pipe, a frame
+`bench_floor.RawClient`, so the measuring side's own cost (a pipe read into one buffer, a frame
 reader) is in both figures; the paired difference is what the server adds to any request.
 
     PYTHONPATH=server .venv/bin/python bench/bench_noop_floor.py [--rounds 500]
@@ -49,10 +49,7 @@ async def run(rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as home:
         ours = await RawClient.start(server_env(home, "http://127.0.0.1:9/api/v1"))
         await ours.initialize()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BARE, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
-        bare = RawClient(process)
+        bare = await RawClient.spawn([sys.executable, "-c", BARE], {})
         await asyncio.sleep(1.0)
         server, floor = [], []
         try:
@@ -64,10 +61,7 @@ async def run(rounds: int) -> dict[str, float]:
                         out.append(answered - started)
         finally:
             await ours.close()
-            assert process.stdin is not None
-            process.stdin.close()
-            await process.wait()
-            bare.reader.cancel()
+            await bare.close()
     return {"server_p50_ms": statistics.median(server) * 1000,
             "bare_p50_ms": statistics.median(floor) * 1000,
             "added_paired_p50_ms": statistics.median(

@@ -97,9 +97,6 @@ def test_non_finite_numbers_go_out_as_null_and_the_log_says_where(
         text = outgoing.encode(message)
     assert json.loads(text) == {"id": 1, "result": {"cost": None, "limits": [1.5, None]}}
     assert "$.result.cost" in caplog.text and "$.result.limits[1]" in caplog.text
-    assert outgoing.encode_json_text('{"a":Infinity,"b":"NaN is a word"}') == (
-        '{"a":null,"b":"NaN is a word"}'
-    )
 
 
 @pytest.mark.parametrize(

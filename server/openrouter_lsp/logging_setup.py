@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .server import OpenRouterLanguageServer
 
 _secrets: set[str] = set()
@@ -50,6 +52,26 @@ def _alternation(literals: set[str]) -> re.Pattern[str]:
 
 def known_secrets() -> frozenset[str]:
     return frozenset(_secrets)
+
+
+def secrets_known() -> int:
+    """How many secrets are known: it only grows (none is ever removed), so a text found free
+    of secrets while this was N is still free of them while it is N."""
+    return len(_secrets)
+
+
+def clean_as_of(pieces: list[bytes]) -> int | None:
+    """`secrets_known()` if no piece holds a known secret, else None. A JSON string never spans
+    two pieces of a `wire.RawJson` (each is whole values or punctuation), so checking the pieces
+    one by one is checking their concatenation."""
+    known = secrets_known()
+    return None if holds_secret(pieces) else known
+
+
+def holds_secret(pieces: Iterable[bytes]) -> bool:
+    """Whether any of `pieces` (UTF-8 JSON text) holds a known secret in any of its forms."""
+    forms = [form.encode("utf-8") for form in _in_json[0]]
+    return any(form in piece for piece in pieces for form in forms)
 
 
 def scrub_json_text(text: str) -> str:

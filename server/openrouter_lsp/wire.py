@@ -7,6 +7,7 @@ the client sent it (`routing.sort`, `messages[2].role`).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -330,14 +331,20 @@ def check_length(value: str | None, limit: int, path: str) -> None:
 
 
 class RawJson:
-    """A result that is already JSON text; the server writes it without re-encoding.
+    """A result that is already strict JSON (no NaN or Infinity), as UTF-8 pieces whose
+    concatenation is the value: the server writes the pieces as they are, with no copy (a
+    5,000-model list is 5 MB; each copy of it costs ~3.5 ms of fresh pages).
 
-    `strict`: the text was written with `allow_nan=False` (no NaN/Infinity), so the writer skips
-    its own check for them (a scan of the whole text on every send).
+    `clean_as_of`: `logging_setup.clean_as_of(pieces)`, computed by the producer, which may keep
+    it for pieces it sends again; while it is current, the writer skips its secret scan.
     """
 
-    __slots__ = ("strict", "text")
+    __slots__ = ("clean_as_of", "pieces")
 
-    def __init__(self, text: str, *, strict: bool = False) -> None:
-        self.text = text
-        self.strict = strict
+    def __init__(self, pieces: list[bytes], *, clean_as_of: int | None = None) -> None:
+        self.pieces = pieces
+        self.clean_as_of = clean_as_of
+
+    def value(self) -> Any:
+        """The value, parsed (for callers inside the server)."""
+        return json.loads(b"".join(self.pieces))

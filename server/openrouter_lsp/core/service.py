@@ -43,6 +43,7 @@ from .model_settings import effort_problem, for_model, max_output_problem
 from .pins import named_for_pin, pin_status
 
 if TYPE_CHECKING:
+    from .. import wire
     from ..openrouter.catalogue import Catalogue, CatalogueSnapshot
     from .balance import BalanceKeeper
     from .conversations import Conversations
@@ -456,14 +457,14 @@ class Core:
         self.sync_with_disk()
         return await self.catalogue.get(self.base_url, self.api_key(), refresh=refresh)
 
-    async def list_models(self, params: ModelsListParams | None = None) -> str:
-        """`models/list`'s result as JSON text (pre-encoded: the catalogue is large): searched,
-        filtered and sorted as `params` ask, the user's favourites first."""
+    async def list_models(self, params: ModelsListParams | None = None) -> wire.RawJson:
+        """`models/list`'s result as JSON pieces (pre-encoded: the catalogue is large):
+        searched, filtered and sorted as `params` ask, the user's favourites first."""
         params = params or ModelsListParams()
         snapshot, stale = await self.catalogue_snapshot(refresh=params.refresh)
         query = params.query.strip() if params.query else None
         favorites = self.settings.current.favorite_models
-        return snapshot.models_json(query or None, stale, params, favorites)
+        return snapshot.models_answer(query or None, stale, params, favorites)
 
     async def model_endpoints(self, model_id: str) -> ModelsEndpointsResult:
         self.sync_with_disk()

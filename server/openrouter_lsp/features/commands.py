@@ -9,7 +9,6 @@ under work-done progress (created by the server when the client supports it, can
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -269,7 +268,7 @@ async def _pick_filtered_model(call: Call, raw: dict[str, Any]) -> str | None:
         filters = wire.structure(raw, protocol.ModelsListParams)
     except InvalidInput as exc:
         raise exc.under("arguments[0]") from None
-    ids = [m["id"] for m in json.loads(await core.list_models(filters))["models"]]
+    ids = [m["id"] for m in (await core.list_models(filters)).value()["models"]]
     if not ids:
         _info(server, "OpenRouter: no model matches these filters.")
         return None

@@ -22,7 +22,7 @@ def register(server: OpenRouterLanguageServer) -> None:
 
     @server.custom_method(protocol.MODELS_LIST, ModelsListParams)
     async def list_models(params: ModelsListParams) -> wire.RawJson:
-        return wire.RawJson(await core.list_models(params), strict=True)
+        return await core.list_models(params)
 
     @server.custom_method(protocol.MODELS_ENDPOINTS, ModelsEndpointsParams)
     async def list_endpoints(params: ModelsEndpointsParams) -> ModelsEndpointsResult:

@@ -41,7 +41,11 @@ def max_message_bytes(environ: dict[str, str] | None = None) -> int:
 
 
 def frame(body: bytes) -> bytes:
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    return header(len(body)) + body
+
+
+def header(length: int) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % length
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..logging_setup import REDACTED, known_secrets, scrub_json_text
+from ..logging_setup import REDACTED, holds_secret, known_secrets, scrub_json_text, secrets_known
 
 log = logging.getLogger(__name__)
 
 _COMPACT = (",", ":")
-_NON_FINITE_WORDS = ("NaN", "Infinity")
 _SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, any of these is unpaired for UTF-8
 
 
@@ -47,12 +46,13 @@ def _dumps(value: Any, **options: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=_COMPACT, **options)
 
 
-def encode_json_text(text: str) -> str:
-    """Already-encoded JSON (a cached catalogue), checked the cheap way: only text that holds
-    the words `NaN` or `Infinity` somewhere is parsed again."""
-    if any(word in text for word in _NON_FINITE_WORDS):
-        text = _finite(text)
-    return scrub(text)
+def checked_pieces(pieces: list[bytes], clean_as_of: int | None) -> list[bytes]:
+    """`pieces` (strict JSON), secrets redacted: as they are when they were found clean with
+    the secrets known now (no scan: a 5 MB catalogue answer is sent with no copy), else
+    scanned now, and joined and scrubbed when they hold one."""
+    if (clean_as_of is None or clean_as_of != secrets_known()) and holds_secret(pieces):
+        return [to_bytes(scrub(b"".join(pieces).decode("utf-8")))]
+    return pieces
 
 
 def scrub(text: str) -> str:

@@ -90,10 +90,8 @@ class AdapterProtocol(LanguageServerProtocol):
         if error is None and isinstance(result, RawJson):
             self._result_types.pop(msg_id, None)
             head = outgoing.encode({"jsonrpc": "2.0", "id": msg_id})
-            body = outgoing.scrub(result.text) if result.strict else outgoing.encode_json_text(
-                result.text
-            )
-            self.write_text(f'{head[:-1]},"result":{body}}}')
+            body = outgoing.checked_pieces(result.pieces, result.clean_as_of)
+            self.write_pieces([outgoing.to_bytes(f'{head[:-1]},"result":'), *body, b"}"])
             return
         if error is None and isinstance(result, (dict, list)):
             self._result_types.pop(msg_id, None)
@@ -115,10 +113,20 @@ class AdapterProtocol(LanguageServerProtocol):
 
     def write_text(self, text: str) -> None:
         """Write one message (already strict, redacted JSON text) with its header."""
+        self.write_pieces([outgoing.to_bytes(text)])
+
+    def write_pieces(self, pieces: list[bytes]) -> None:
+        """Write one message whose body is `pieces` (strict, redacted, UTF-8) with its header:
+        a writer that can (`transport.StdoutWriter`) writes them without joining them."""
         if self.writer is None:
             return
+        pieces.insert(0, framing.header(sum(map(len, pieces))))
         try:
-            outcome = self.writer.write(framing.frame(outgoing.to_bytes(text)))
+            write_pieces = getattr(self.writer, "write_pieces", None)
+            if write_pieces is not None:
+                outcome = write_pieces(pieces)
+            else:
+                outcome = self.writer.write(b"".join(pieces))
         except OSError as exc:  # the client went away; the read loop ends on EOF
             if not self._write_failed:
                 self._write_failed = True

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
+import select
 import stat
 import sys
 import threading
@@ -140,6 +142,51 @@ class StdoutWriter:
     def write(self, data: bytes) -> None:
         self._stream.write(data)
         self._stream.flush()
+
+    def write_pieces(self, pieces: list[bytes]) -> None:
+        """One message as pieces, gathered by the system (`writev`), not joined here first."""
+        try:
+            fd = self._stream.fileno()
+        except (AttributeError, OSError, ValueError):  # an in-memory stream
+            fd = -1
+        if fd < 0 or not hasattr(os, "writev"):  # (Windows has no writev)
+            self.write(b"".join(pieces))
+            return
+        self._stream.flush()
+        write_all(fd, pieces)
+
+
+def write_all(fd: int, pieces: list[bytes]) -> None:
+    """Every byte of `pieces`, in order, on `fd`, `IOV_MAX` pieces per `writev`: a blocking pipe
+    takes them whole, but a signal or a non-blocking descriptor can cut a write short."""
+    pending: list[bytes | memoryview] = list(pieces)
+    start, per_call = 0, _iov_max()
+    while start < len(pending):
+        batch = pending[start : start + per_call]
+        try:
+            written = os.writev(fd, batch)
+        except BlockingIOError:  # the reader made the pipe non-blocking: wait for room
+            written = 0
+        if written == sum(map(len, batch)):  # the usual case: no piece by piece accounting
+            start += len(batch)
+            continue
+        if not written:
+            select.select([], [fd], [])
+            continue
+        for piece in batch:
+            if written < len(piece):
+                pending[start] = memoryview(piece)[written:]
+                break
+            written -= len(piece)
+            start += 1
+
+
+@functools.cache
+def _iov_max() -> int:
+    try:
+        return max(16, os.sysconf("SC_IOV_MAX"))  # Linux and the BSDs: 1024
+    except (AttributeError, OSError, ValueError):
+        return 16  # POSIX's floor
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

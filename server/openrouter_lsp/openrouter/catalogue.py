@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
+from ..logging_setup import clean_as_of, secrets_known
 from ..memory import return_free_heap, tune_malloc
 from ..protocol import ModelInfo, ModelsListParams, ProviderEndpoint
 from ..state_dir import write_atomic
@@ -44,13 +45,15 @@ class CatalogueSnapshot:
     models/list is a join of strings, and the server holds one compact copy (~0.7 MB)."""
 
     base_url: str
-    fragments: list[str]  # one ModelInfo as JSON text per model
+    fragments: list[bytes]  # one ModelInfo as JSON text (ASCII) per model
     fetched_at: float  # epoch seconds
     ids: list[str]
     facets: list[Facets]  # what search, filters and sorts read, per model
     by_id: dict[str, int] = field(init=False)  # id -> index in `fragments`
     # Parsed entries, kept: a chat looks its model up on the path to the first token.
     _parsed: dict[int, ModelInfo] = field(init=False, default_factory=dict)
+    # `logging_setup.clean_as_of(fragments)`, kept: the writer then sends them unscanned.
+    _clean_as_of: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.by_id = {model_id: i for i, model_id in enumerate(self.ids)}
@@ -89,16 +92,17 @@ class CatalogueSnapshot:
             self._parsed[index] = parsed
         return parsed
 
-    def models_json(
+    def models_answer(
         self,
         query: str | None,
         stale: bool,
         params: ModelsListParams = _DEFAULT_LIST,
         favorites: list[str] | None = None,
-    ) -> str:
-        """The models/list result as JSON text: `query` ranked over ids and names, `params`'
+    ) -> wire.RawJson:
+        """The models/list result as JSON pieces: `query` ranked over ids and names, `params`'
         filters and sort, `favorites` first (see model_search.py), then the page `offset` and
-        `limit` ask for, with the `total` before paging."""
+        `limit` ask for, with the `total` before paging. The fragments are sent as they are, not
+        joined: the whole 5,000-model list is 5 MB."""
         order = select(self.search, params, query, favorites or [], self.by_id)
         total = len(self.fragments) if order is None else len(order)
         start = params.offset
@@ -107,10 +111,15 @@ class CatalogueSnapshot:
             selected = self.fragments[start:end] if start or end < total else self.fragments
         else:
             selected = [self.fragments[i] for i in order[start:end]]
-        return (
-            f'{{"models":[{",".join(selected)}],"total":{total},'
-            f'"fetchedAt":"{self.fetched_at_iso}","stale":{"true" if stale else "false"}}}'
+        pieces = [b'{"models":[', *_separated(selected)]
+        # Numbers, a date and literals: nothing here can hold a secret.
+        pieces.append(
+            b'],"total":%d,"fetchedAt":"%s","stale":%s}'
+            % (total, self.fetched_at_iso.encode(), b"true" if stale else b"false")
         )
+        if self._clean_as_of is None or self._clean_as_of != secrets_known():
+            self._clean_as_of = clean_as_of(self.fragments)
+        return wire.RawJson(pieces, clean_as_of=self._clean_as_of)
 
     @property
     def fetched_at_iso(self) -> str:
@@ -120,9 +129,19 @@ class CatalogueSnapshot:
         return 0 <= now - self.fetched_at < FRESH_FOR_S
 
 
-def _encode(model: ModelInfo) -> str:
+def _encode(model: ModelInfo) -> bytes:
     # Strict (allow_nan=False): models/list sends these fragments as they are.
-    return json.dumps(wire.unstructure(model), separators=(",", ":"), allow_nan=False)
+    text = json.dumps(wire.unstructure(model), separators=(",", ":"), allow_nan=False)
+    return text.encode("ascii")  # json.dumps escapes anything else
+
+
+def _separated(fragments: list[bytes]) -> list[bytes]:
+    """`fragments` with a comma piece between each two (one list, no text joined)."""
+    if not fragments:
+        return []
+    pieces = [b","] * (2 * len(fragments) - 1)
+    pieces[::2] = fragments
+    return pieces
 
 
 async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> CatalogueSnapshot:
@@ -130,7 +149,7 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
     turn every few milliseconds (`json_items`); UpstreamError when it is not a model list."""
     where = f"{base_url}/models"
     max_models = MAX_CATALOGUE_MODELS.count()
-    fragments: list[str] = []
+    fragments: list[bytes] = []
     ids: list[str] = []
     facets: list[Facets] = []
     try:
@@ -243,10 +262,10 @@ class Catalogue:
         head = json.dumps(
             {"format": CACHE_FORMAT, "baseUrl": snapshot.base_url, "fetchedAt": snapshot.fetched_at}
         )
-        text = f'{head[:-1]},"models":[{",".join(snapshot.fragments)}]}}'
+        data = b'%s,"models":[%s]}' % (head[:-1].encode(), b",".join(snapshot.fragments))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, text.encode(), 0o600)
+            write_atomic(path, data, 0o600)
         except OSError as exc:
             log.warning("Could not write the model cache %s: %s", path, exc)
 
