@@ -17,7 +17,7 @@ Every latency is paired: direct round, server round, no-op round, repeated `--ro
 machine noise hits all three alike. Absolute numbers move with the machine's load; the ratios and
 differences within one run are what count.
 
-Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 61] [--sequential 2000]`; prints
+Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 201] [--sequential 2000]`; prints
 a markdown table with the issue's targets and writes `.bench/floor.json` and `.bench/floor.md`.
 """
 
@@ -278,6 +278,12 @@ class Direct:
 # -- the run ------------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time (`/proc/<pid>/stat`'s utime and stime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -336,14 +342,27 @@ class Run:
     async def throughput(self, rounds: int) -> dict[str, Any]:
         await self.direct.chat(THROUGHPUT_TOKENS)
         await self.server_chat("throughput", THROUGHPUT_TOKENS)
-        direct, server = [], []
-        for _ in range(rounds):
+        direct, server, direct_cpu, server_cpu = [], [], [], []
+
+        async def direct_round() -> None:
+            cpu = time.process_time()
             _, elapsed, tokens = await self.direct.chat(THROUGHPUT_TOKENS)
+            direct_cpu.append(time.process_time() - cpu)
             assert tokens == THROUGHPUT_TOKENS
             direct.append(THROUGHPUT_TOKENS / elapsed)
+
+        async def server_round() -> None:
+            cpu = cpu_seconds(self.client.pid)
             _, elapsed, result = await self.server_chat("throughput", THROUGHPUT_TOKENS)
+            server_cpu.append(cpu_seconds(self.client.pid) - cpu)
             assert result["usage"]["completionTokens"] == THROUGHPUT_TOKENS
             server.append(THROUGHPUT_TOKENS / elapsed)
+
+        for i in range(rounds):
+            # The order swaps each round: this machine's speed comes in bursts (a VM's CPU share)
+            # that a fixed order would meet at the same place of every pair.
+            for side in (direct_round, server_round)[:: 1 if i % 2 else -1]:
+                await side()
         ratios = [s / d for s, d in zip(server, direct, strict=True)]
         return {
             "direct_tokens_per_s": statistics.median(direct),
@@ -356,6 +375,14 @@ class Run:
             # Two halves of the run, as two shorter runs: they agree when the rounds suffice.
             "ratio_first_half": statistics.median(ratios[: rounds // 2]),
             "ratio_second_half": statistics.median(ratios[rounds // 2 :]),
+            # By the order within the pair (odd rounds: direct first), to see any order effect.
+            "ratio_direct_first": statistics.median(ratios[1::2]),
+            "ratio_server_first": statistics.median(ratios[0::2]),
+            # CPU per stream, which the machine's bursts do not stretch: the server process's
+            # (from /proc) and the direct reader's (this process's, the stream's reading only).
+            # Means: /proc counts in 10 ms ticks, so one stream's figure is a multiple of 10.
+            "server_cpu_ms": statistics.mean(server_cpu) * 1000,
+            "direct_cpu_ms": statistics.mean(direct_cpu) * 1000,
             "rounds": rounds,
         }
 
@@ -572,6 +599,10 @@ def relay_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
          "ratio of the medians)",
          f"{t['ratio']:.3f}x ({t['ratio_first_half']:.3f}, {t['ratio_second_half']:.3f}; "
          f"{t['ratio_of_medians']:.3f})", "≥ 0.95x"),
+        ("Relay ratio of the rounds where the direct stream ran first / second",
+         f"{t['ratio_direct_first']:.3f}x / {t['ratio_server_first']:.3f}x", ""),
+        ("Relay CPU per 20,000-token stream: direct reader / server process (mean)",
+         f"{t['direct_cpu_ms']:.1f} / {t['server_cpu_ms']:.1f} ms", ""),
         ("**RSS idle after the catalogue**, the first start in a new state folder (idle before it)",
          f"{r['rss_catalogue_mb']:.1f} MB ({r['rss_idle_mb']:.1f})", "≤ 50 MB"),
         *later_start_rows(r),
@@ -630,7 +661,7 @@ def catalogue_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300, help="latency rounds per prompt size")
-    parser.add_argument("--tp-rounds", type=int, default=61, help="20,000-token streams each")
+    parser.add_argument("--tp-rounds", type=int, default=201, help="20,000-token streams each")
     parser.add_argument("--sequential", type=int, default=2000, help="0 to skip")
     parser.add_argument("--only-relay", action="store_true",
                         help="skip the catalogue, start-up and emulator measures")

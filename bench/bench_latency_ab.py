@@ -30,10 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_core import save_results
 from bench_floor import (
     SMALL_TOKENS,
+    THROUGHPUT_TOKENS,
     Direct,
     RawClient,
     Run,
     big_prompt,
+    cpu_seconds,
     ms,
     server_env,
     start_upstream,
@@ -48,7 +50,9 @@ async def start(tree: str, home: str, base_url: str) -> RawClient:
     return client
 
 
-async def compare(trees: dict[str, str], rounds: int, origin: str) -> dict[str, Any]:
+async def compare(
+    trees: dict[str, str], rounds: int, origin: str, relay_rounds: int = 0
+) -> dict[str, Any]:
     base_url = f"{origin}/api/v1"
     with tempfile.TemporaryDirectory() as home_a, tempfile.TemporaryDirectory() as home_b:
         homes = dict(zip(trees, (home_a, home_b), strict=True))
@@ -69,6 +73,8 @@ async def compare(trees: dict[str, str], rounds: int, origin: str) -> dict[str, 
                 results[f"{size}_same_body"] = len(set(bodies)) == 1
                 results[size] = await interleaved(runs, direct, prompt, rounds)
                 print(f"{size} prompt done", file=sys.stderr)
+            if relay_rounds:
+                results["relay"] = await relay(runs, direct, relay_rounds)
         finally:
             for client in clients.values():
                 await client.close()
@@ -107,6 +113,32 @@ async def interleaved(
     return out
 
 
+async def relay(runs: dict[str, Run], direct: Direct, rounds: int) -> dict[str, Any]:
+    """20,000-token streams: direct, A and B each round, the order rotating; each tree's ratio
+    to the direct stream of its round, and its server's CPU per stream."""
+    names = list(runs)
+    sides = ["direct", *names]
+    rates: dict[str, list[float]] = {side: [] for side in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds + 3):  # the first three warm every path
+        for side in sides[i % 3 :] + sides[: i % 3]:
+            if side == "direct":
+                _, elapsed, _ = await direct.chat(THROUGHPUT_TOKENS)
+            else:
+                before = cpu_seconds(runs[side].client.pid)
+                _, elapsed, _ = await runs[side].server_chat("throughput", THROUGHPUT_TOKENS)
+                if i >= 3:
+                    cpu[side].append(cpu_seconds(runs[side].client.pid) - before)
+            if i >= 3:
+                rates[side].append(THROUGHPUT_TOKENS / elapsed)
+    out: dict[str, Any] = {"rounds": rounds}
+    for name in names:
+        ratios = [s / d for s, d in zip(rates[name], rates["direct"], strict=True)]
+        out[name] = {"ratio": statistics.median(ratios),
+                     "cpu_ms": statistics.mean(cpu[name]) * 1000}
+    return out
+
+
 def report(r: dict[str, Any]) -> str:
     lines = ["| prompt | direct p50 | A added p50 (paired) | B added p50 (paired) "
              "| B - A paired p50 | no-op A / B p50 | no-op B - A |",
@@ -120,6 +152,11 @@ def report(r: dict[str, Any]) -> str:
             f"| {s['b_minus_a_ms']['p50']:+.3f} ms "
             f"| {s['a']['noop_ms']['p50']:.2f} / {s['b']['noop_ms']['p50']:.2f} ms "
             f"| {s['noop_b_minus_a_ms']['p50']:+.3f} ms |")
+    if "relay" in r:
+        t = r["relay"]
+        lines.append(f"| relay ratio, {t['rounds']} rounds | | A {t['a']['ratio']:.3f}x "
+                     f"(CPU {t['a']['cpu_ms']:.1f} ms) | B {t['b']['ratio']:.3f}x "
+                     f"(CPU {t['b']['cpu_ms']:.1f} ms) | | | |")
     same = all(r[f"{size}_same_body"] for size in ("small", "big"))
     lines.append("")
     lines.append(f"(both trees sent the same upstream body: {same}; load average "
@@ -132,11 +169,14 @@ def main() -> int:
     parser.add_argument("--a", required=True, help="tree A's server folder (the before)")
     parser.add_argument("--b", required=True, help="tree B's server folder (the after)")
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--relay-rounds", type=int, default=0,
+                        help="20,000-token streams per side (direct, A, B), order rotating")
     args = parser.parse_args()
     upstream, origin = start_upstream()
     try:
         trees = {"a": str(Path(args.a).resolve()), "b": str(Path(args.b).resolve())}
-        results = asyncio.run(compare(trees, args.rounds, origin.rstrip("/")))
+        results = asyncio.run(
+            compare(trees, args.rounds, origin.rstrip("/"), args.relay_rounds))
     finally:
         upstream.terminate()
         upstream.wait(5)
