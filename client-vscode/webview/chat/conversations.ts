@@ -19,6 +19,9 @@ export class ConversationList {
   readonly element = h('section', { id: 'conversations', 'aria-label': 'Conversations', hidden: true });
   private readonly items = h('ul', { id: 'conversationItems', class: 'conversation-items' });
   private readonly status = h('div', { id: 'conversationStatus', class: 'muted', role: 'status' });
+  /** The conversation whose Delete is being confirmed: still asked after the list reloads (on
+   * show, or a `conversations/didChange` while shown), not dropped with the row it was on. */
+  private confirming: string | null = null;
 
   constructor(private readonly hooks: ConversationListHooks) {
     this.element.append(h('h2', null, 'Conversations'), this.status, this.items);
@@ -31,14 +34,19 @@ export class ConversationList {
     await this.refresh();
   }
 
-  hide(): void { this.element.hidden = true; }
+  hide(): void {
+    this.element.hidden = true;
+    this.confirming = null; // a list closed is an answer: keep it
+  }
 
   async refresh(): Promise<void> {
     this.status.textContent = 'Loading…';
     try {
       const { conversations } = await request('openrouter/conversations/list', {});
       this.status.textContent = conversations.length ? '' : 'No saved conversations yet.';
+      const hadFocus = this.items.contains(document.activeElement);
       this.items.replaceChildren(...conversations.map((c) => this.item(c)));
+      if (hadFocus) this.items.querySelector<HTMLElement>('.conversation-delete-confirm')?.focus();
     } catch (err) {
       this.status.textContent = `Could not load the conversations: ${describe(err)}`;
     }
@@ -56,6 +64,7 @@ export class ConversationList {
       this.iconButton('Export to Markdown', 'export', 'conversation-export', () => void this.export(summary)),
       this.iconButton('Delete', 'trash', 'conversation-delete', () => this.confirmDelete(li, summary)));
     li.append(h('div', { class: 'conversation-main' }, title, meta), actions);
+    if (this.confirming === summary.id) this.confirmDelete(li, summary);
     return li;
   }
 
@@ -97,10 +106,13 @@ export class ConversationList {
     const before = Array.from(actions.childNodes);
     const yes = h('button', { type: 'button', class: 'conversation-delete-confirm danger-button' }, 'Delete');
     const no = h('button', { type: 'button', class: 'conversation-delete-cancel secondary-button' }, 'Keep');
+    this.confirming = summary.id;
     yes.addEventListener('click', async () => {
+      this.confirming = null;
       try {
         await request('openrouter/conversations/delete', { conversationId: summary.id });
-        li.remove();
+        // The row now shown for it (the list may have reloaded meanwhile).
+        this.items.querySelector(`[data-id="${CSS.escape(summary.id)}"]`)?.remove();
         this.hooks.deleted(summary.id);
         if (!this.items.childElementCount) this.status.textContent = 'No saved conversations yet.';
       } catch (err) {
@@ -108,7 +120,10 @@ export class ConversationList {
         this.status.textContent = `Could not delete: ${describe(err)}`;
       }
     });
-    no.addEventListener('click', () => actions.replaceChildren(...before));
+    no.addEventListener('click', () => {
+      this.confirming = null;
+      actions.replaceChildren(...before);
+    });
     actions.replaceChildren(yes, no);
     yes.focus();
   }
