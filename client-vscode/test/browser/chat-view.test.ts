@@ -421,36 +421,49 @@ describe('chat view (webview in headless Chromium, real server, real emulator)',
     await page.locator('.message.user', { hasText: 'haiku about language servers' }).waitFor();
   });
 
-  test('a Delete being confirmed is still asked when the list finishes loading under it', async () => {
-    // On a busy machine the list shows its last rows while it loads again: a Delete clicked on
-    // one of them must not vanish when the fresh rows replace it.
-    const doomed = 'a-conversation-deleted-while-the-list-loads';
-    await server.request('openrouter/chat', { conversationId: doomed, messages: [{ role: 'user', content: 'Delete me.' }] });
-    const row = page.locator(`#conversations .conversation[data-id="${doomed}"]`);
-    await page.locator('#showConversations').click();
-    await row.waitFor();
-    await page.locator('#showConversations').click(); // hidden: its rows stay in the page
+  /**
+   * Shows the conversation list again with its load held back (a busy machine): `during` acts on
+   * the rows shown before the load, then the fresh rows replace them.
+   */
+  async function whileTheListLoads(during: () => Promise<void>): Promise<void> {
     const real = server;
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => { release = resolve; });
     server = { ...real, rpc: { ...real.rpc, request: async (method, params, token) => {
-      if (method === 'openrouter/conversations/list') await held; // the next load is slow
+      if (method === 'openrouter/conversations/list') await held;
       return real.rpc.request(method, params, token);
     } } };
     try {
       await page.locator('#showConversations').click();
-      await row.locator('.conversation-delete').click(); // on the row shown before the load
-      await row.locator('.conversation-delete-confirm').waitFor();
+      await during();
       release();
       await page.waitForFunction(() => document.querySelector('#conversationStatus')?.textContent !== 'Loading…');
-      assert.equal(await row.locator('.conversation-delete-confirm').count(), 1);
-      assert.ok(await row.locator('.conversation-delete-confirm').evaluate((b) => b === document.activeElement));
-      await row.locator('.conversation-delete-confirm').click();
-      await row.waitFor({ state: 'detached' });
     } finally {
       release();
       server = real;
     }
+  }
+
+  async function listedAndHidden(id: string): Promise<ReturnType<typeof page.locator>> {
+    await server.request('openrouter/chat', { conversationId: id, messages: [{ role: 'user', content: 'Keep me in the list.' }] });
+    const row = page.locator(`#conversations .conversation[data-id="${id}"]`);
+    await page.locator('#showConversations').click();
+    await row.waitFor();
+    await page.locator('#showConversations').click(); // hidden: its rows stay in the page
+    return row;
+  }
+
+  test('a Delete being confirmed is still asked when the list finishes loading under it', async () => {
+    const doomed = 'a-conversation-deleted-while-the-list-loads';
+    const row = await listedAndHidden(doomed);
+    await whileTheListLoads(async () => {
+      await row.locator('.conversation-delete').click();
+      await row.locator('.conversation-delete-confirm').waitFor();
+    });
+    assert.equal(await row.locator('.conversation-delete-confirm').count(), 1);
+    assert.ok(await row.locator('.conversation-delete-confirm').evaluate((b) => b === document.activeElement));
+    await row.locator('.conversation-delete-confirm').click();
+    await row.waitFor({ state: 'detached' });
     const left = (await server.request('openrouter/conversations/list', {})).conversations.map((c) => c.id);
     assert.ok(!left.includes(doomed), left.join(', '));
     await page.locator('#showConversations').click();

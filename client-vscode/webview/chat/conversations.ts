@@ -20,7 +20,9 @@ export class ConversationList {
   private readonly items = h('ul', { id: 'conversationItems', class: 'conversation-items' });
   private readonly status = h('div', { id: 'conversationStatus', class: 'muted', role: 'status' });
   /** The conversation whose Delete is being confirmed: still asked after the list reloads (on
-   * show, or a `conversations/didChange` while shown), not dropped with the row it was on. */
+   * show, its last rows clickable meanwhile, and on `conversations/didChange`), not dropped with
+   * the row it was on. (A title being typed is not re-created: removing its row blurs the input,
+   * and a blur saves the title.) */
   private confirming: string | null = null;
 
   constructor(private readonly hooks: ConversationListHooks) {
