@@ -4,6 +4,7 @@ new secret becomes known."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -22,7 +23,7 @@ from tests.support.lsp import TEST_KEY
 
 from openrouter_lsp.logging_setup import REDACTED, clean_as_of, register_secret, secrets_known
 from openrouter_lsp.lsp import outgoing
-from openrouter_lsp.lsp.transport import write_all
+from openrouter_lsp.lsp.transport import StdoutWriter, write_all
 
 __all__ = ["upstream"]  # the fixture
 
@@ -104,3 +105,20 @@ async def test_a_catalogue_echoing_a_key_is_redacted_even_when_the_key_comes_lat
             assert echo["description"] == f"the next key: {REDACTED}", params
         listed = await lsp.call("openrouter/models/list", {"ids": [MODEL]})
         assert [m["id"] for m in listed["models"]] == [MODEL]
+
+
+def test_the_stdout_writer_writes_pieces_to_a_pipe_and_to_memory_and_closes() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as stream:
+        writer = StdoutWriter(stream)
+        writer.write(b"one ")
+        writer.write_pieces([b"two", b" ", b"three"])
+        writer.close()
+    assert os.read(read_end, 100) == b"one two three"
+    os.close(read_end)
+    memory = io.BytesIO()
+    in_memory = StdoutWriter(memory)
+    in_memory.write_pieces([b"a", b"b"])
+    assert memory.getvalue() == b"ab"
+    in_memory.close()
+    assert memory.closed

@@ -120,13 +120,13 @@ class AdapterProtocol(LanguageServerProtocol):
         a writer that can (`transport.StdoutWriter`) writes them without joining them."""
         if self.writer is None:
             return
-        pieces.insert(0, framing.header(sum(map(len, pieces))))
+        framed = [framing.header(sum(map(len, pieces))), *pieces]
         try:
             write_pieces = getattr(self.writer, "write_pieces", None)
             if write_pieces is not None:
-                outcome = write_pieces(pieces)
+                outcome = write_pieces(framed)
             else:
-                outcome = self.writer.write(b"".join(pieces))
+                outcome = self.writer.write(b"".join(framed))
         except OSError as exc:  # the client went away; the read loop ends on EOF
             if not self._write_failed:
                 self._write_failed = True

@@ -155,6 +155,10 @@ class StdoutWriter:
         self._stream.flush()
         write_all(fd, pieces)
 
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._stream.close()
+
 
 def write_all(fd: int, pieces: list[bytes]) -> None:
     """Every byte of `pieces`, in order, on `fd`, `IOV_MAX` pieces per `writev`: a blocking pipe
@@ -187,10 +191,6 @@ def _iov_max() -> int:
         return max(16, os.sysconf("SC_IOV_MAX"))  # Linux and the BSDs: 1024
     except (AttributeError, OSError, ValueError):
         return 16  # POSIX's floor
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._stream.close()
 
 
 def _start(server: LanguageServer) -> tuple[Lifecycle, Session]:

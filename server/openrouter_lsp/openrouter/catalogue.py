@@ -41,8 +41,9 @@ _DEFAULT_LIST = ModelsListParams()
 
 @dataclass
 class CatalogueSnapshot:
-    """One fetched catalogue, kept as each model's JSON text (camelCase, ASCII): a warm
-    models/list is a join of strings, and the server holds one compact copy (~0.7 MB)."""
+    """One fetched catalogue, kept as each model's JSON text (camelCase, ASCII bytes): a warm
+    models/list is those fragments written as they are, and the server holds one compact copy
+    (~0.7 MB)."""
 
     base_url: str
     fragments: list[bytes]  # one ModelInfo as JSON text (ASCII) per model
