@@ -210,6 +210,9 @@ class RawClient:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.request("shutdown", None), 5)
             await self.notify("exit", None)
+            stdin = self.process.stdin
+            assert stdin is not None
+            stdin.close()  # end of input: a server ignoring `exit` (the no-op floor's) ends too
             await asyncio.wait_for(self.process.wait(), 5)
         if self.process.returncode is None:
             self.process.kill()

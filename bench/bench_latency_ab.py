@@ -121,7 +121,8 @@ async def relay(runs: dict[str, Run], direct: Direct, rounds: int) -> dict[str, 
     rates: dict[str, list[float]] = {side: [] for side in sides}
     cpu: dict[str, list[float]] = {name: [] for name in names}
     for i in range(rounds + 3):  # the first three warm every path
-        for side in sides[i % 3 :] + sides[: i % 3]:
+        turn = i % len(sides)
+        for side in sides[turn:] + sides[:turn]:
             if side == "direct":
                 _, elapsed, _ = await direct.chat(THROUGHPUT_TOKENS)
             else:
