@@ -6,10 +6,10 @@ Three parties, each as thin as it can be, so that what is left is the server's o
   answer, no JSON parsing;
 - the direct floor: the server's own `httpx.AsyncClient` (`openrouter.client.http_client`: same
   limits, timeouts, headers), one persistent connection, the very body and headers the server
-  sent, `client.stream(..., json=body)` read with `aiter_raw`, the server's `SSEDecoder` and its
-  `EventTemplate` (an event shaped like the stream's earlier plain content events needs no
-  decode) with one `raw_decode` for any other event: exactly what the server does before it can
-  relay a token;
+  sent, encoded as the server encodes it (`strict_json.dumps`: orjson), read with `aiter_raw`,
+  the server's `SSEDecoder` and its `EventTemplate` (an event shaped like the stream's earlier
+  plain content events needs no decode) with one `raw_decode` for any other event: exactly what
+  the server does before it can relay a token;
 - the server's client: raw JSON-RPC over the server's stdio (pre-encoded frames, a byte-level
   frame reader, the arrival time taken when the bytes are read, before any parsing).
 
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_chat import start_emulator
 from bench_core import rss_mb, save_results
+from openrouter_lsp import strict_json
 from openrouter_lsp.openrouter.chat_stream import CONNECT_TIMEOUT_S
 from openrouter_lsp.openrouter.client import http_client
 from openrouter_lsp.openrouter.event_template import EventTemplate
@@ -230,6 +231,7 @@ class Direct:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.client = http_client()
+        strict_json.load_orjson()  # as the server does after `initialized`
         self.timeout = httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=60.0, write=60.0, pool=30.0)
         self.body: dict[str, Any] = {}
         self.headers: dict[str, str] = {}
@@ -253,7 +255,8 @@ class Direct:
         contents: list[str] = []
         first = 0.0
         started = time.perf_counter()
-        async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body,
+        content = strict_json.dumps(body)  # the server's encoder: orjson, which it loads too
+        async with self.client.stream("POST", f"{self.base_url}/chat/completions", content=content,
                                       headers=self.headers, timeout=self.timeout) as response:
             async for chunk in response.aiter_raw():
                 events = decoder.feed(chunk)

@@ -10,7 +10,8 @@ through caches and frequency, hence the best and the median of `--rounds`, round
   inbound checks, JSON, pygls' dispatch, params, the core's checks, the body, httpx's request,
   the SSE read and the progress encoding); the stdio hand-off is not in it (`bench_floor.py` and
   `bench_latency_ab.py` measure that);
-- direct: `client.stream(..., json=body)` until the first content delta.
+- direct: `client.stream(..., content=strict_json.dumps(body))` (the server's encoder) until the
+  first content delta.
 
 The difference is the server's own CPU per request. `--profile` prints the server's hottest
 functions over the rounds (cProfile, cumulative), to find where it goes.
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import save_results
 from bench_floor import KEY, MODEL, SMALL_TOKENS, big_prompt, frame, server_env, start_upstream
+from openrouter_lsp import strict_json
 
 _decode = json.JSONDecoder().raw_decode
 
@@ -114,7 +116,8 @@ async def direct_cpu(client: Any, url: str, body: dict[str, Any], headers: dict[
     decoder = SSEDecoder()
     first = 0.0
     started = time.process_time()
-    async with client.stream("POST", url, json=body, headers=headers) as response:
+    content = strict_json.dumps(body)  # orjson: loaded with the in-process server's preload
+    async with client.stream("POST", url, content=content, headers=headers) as response:
         async for chunk in response.aiter_raw():
             for data in decoder.feed(chunk):
                 if data == DONE:

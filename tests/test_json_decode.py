@@ -30,6 +30,7 @@ from tests.support.hostile_json import (
 )
 from tests.support.raw_client import ServerProcess, frame, request
 
+from openrouter_lsp import strict_json
 from openrouter_lsp.lsp import json_decode
 from openrouter_lsp.lsp.inbound import find_lone_surrogate
 from openrouter_lsp.lsp.json_decode import MAX_FAST_DEPTH, decode_body
@@ -38,7 +39,7 @@ from openrouter_lsp.lsp.json_decode import MAX_FAST_DEPTH, decode_body
 @pytest.fixture(autouse=True)
 def fast_path() -> None:
     """What the server does after `initialized` (context._preload_request_path)."""
-    json_decode.load_orjson()
+    strict_json.load_orjson()
 
 
 def _reject(name: str) -> Any:
@@ -134,7 +135,7 @@ def test_each_edge_case_decodes_as_the_old_decoder_did(body: bytes) -> None:
 
 def test_a_big_prompt_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the module: a body orjson agrees on never reaches `json`."""
-    assert json_decode._orjson is not None, "orjson is a dependency (pyproject.toml)"
+    assert strict_json.orjson_module() is not None, "orjson is a dependency (pyproject.toml)"
     prompt = 'def f(x):  # "quoted" \\ backslash\t\n' * 10_000 + "é 😀"
     body = json.dumps(request(1, "openrouter/chat", {
         "messages": [{"role": "user", "content": prompt}], "maxTokens": 11,
@@ -176,7 +177,7 @@ def test_what_orjson_refuses_or_changes_goes_to_the_standard_library(
 
 
 def test_without_orjson_the_standard_library_decodes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(json_decode, "_orjson", None)  # the VSIX's bundle, or before the preload
+    monkeypatch.setattr(strict_json, "_orjson", None)  # the VSIX's bundle, or before the preload
     for body in (b'{"a":[1,2.5,"x"]}', b"NaN", b"18446744073709551617", b'"\\ud800"'):
         assert_same(body)
 

@@ -118,8 +118,8 @@ class ServerContext:
 
 
 def _preload_request_path() -> Any:
-    from .lsp.json_decode import load_orjson
     from .memory import tune_malloc
+    from .strict_json import load_orjson
 
     load_orjson()
 

@@ -40,21 +40,9 @@ for a 400,000-character prompt that is not all ASCII).
 from __future__ import annotations
 
 import json
-from types import ModuleType
 from typing import Any
 
-# Imported by `load_orjson` after `initialized`, off the start-up path (~2 ms); until then, and
-# without it (the VSIX's bundle carries no native modules), the standard library decodes alone.
-_orjson: ModuleType | None = None
-
-
-def load_orjson() -> None:
-    global _orjson
-    try:
-        import orjson
-    except ImportError:
-        return
-    _orjson = orjson
+from ..strict_json import orjson_module
 
 
 def reject_constant(name: str) -> Any:
@@ -74,9 +62,10 @@ def decode_body(body: bytes) -> tuple[Any, bool]:
     """The JSON value of `body` as `json.JSONDecoder(parse_constant=reject_constant)` decodes
     `body.decode("utf-8")`, raising what it raises (ValueError, UnicodeDecodeError,
     RecursionError); and True when orjson decoded it, so that it holds no lone surrogate."""
-    if _orjson is not None:
+    orjson = orjson_module()  # after `initialized`, when installed (`strict_json.load_orjson`)
+    if orjson is not None:
         try:
-            value = _orjson.loads(body)
+            value = orjson.loads(body)
         except Exception:  # whatever orjson refuses, `json` decides (it may accept it)
             pass
         else:

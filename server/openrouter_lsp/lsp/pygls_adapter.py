@@ -101,7 +101,7 @@ class AdapterProtocol(LanguageServerProtocol):
 
     def _send_data(self, data: Any) -> None:
         try:
-            text = outgoing.encode(data, default=self._serialize_message)
+            body = outgoing.encode_body(data, default=self._serialize_message)
         except Exception as exc:
             log.error("A message could not be encoded (%s); not sent.", type(exc).__name__)
             msg_id = _response_id(data)
@@ -109,7 +109,7 @@ class AdapterProtocol(LanguageServerProtocol):
                 error = {"code": -32603, "message": "The answer could not be encoded."}
                 self.write_text(outgoing.encode({"jsonrpc": "2.0", "id": msg_id, "error": error}))
             return
-        self.write_text(text)
+        self.write_pieces([body])
 
     def write_text(self, text: str) -> None:
         """Write one message (already strict, redacted JSON text) with its header."""

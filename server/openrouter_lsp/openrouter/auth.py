@@ -6,6 +6,7 @@ import base64
 import hashlib
 from urllib.parse import urlencode, urlsplit
 
+from .. import strict_json
 from ..errors import upstream_error
 from ..logging_setup import register_secret
 from .body import BadEncoding, BodyTooLarge, read_body, read_prefix
@@ -49,7 +50,10 @@ async def exchange_code(api_base: str, code: str, verifier: str) -> str:
     body = {"code": code, "code_verifier": verifier, "code_challenge_method": "S256"}
     try:
         async with http_client().stream(
-            "POST", url, json=body, headers=attribution_headers()
+            "POST",
+            url,
+            content=strict_json.dumps(body),
+            headers={**attribution_headers(), "Content-Type": "application/json"},
         ) as response:
             if response.status_code != 200:
                 error = error_body(await read_prefix(response, MAX_BODY_BYTES.count())) or {}

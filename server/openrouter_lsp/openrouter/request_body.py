@@ -256,4 +256,5 @@ def build_body(
 def build_headers(settings: Settings, api_key: str | None) -> dict[str, str]:
     headers = request_headers(api_key, openrouter=settings.provider == "openrouter")
     headers["Accept"] = "text/event-stream"
+    headers["Content-Type"] = "application/json"  # the body goes as `strict_json.dumps` bytes
     return headers
