@@ -144,9 +144,9 @@ class Recorder:
                     stream.read(events)
                 else:
                     for data in events:
-                        first = not stream.content and not stream.reasoning
+                        first = not stream.has_text
                         stream.handle(data)
-                        if first and (stream.content or stream.reasoning):
+                        if first and stream.has_text:
                             stream.emit()  # the first text goes out at once
                     stream.emit()
                 if stream.done:
