@@ -284,6 +284,37 @@ class Direct:
 # -- the run ------------------------------------------------------------------------------------
 
 
+class Pinning:
+    """Each relay stream runs with its reading process (the direct reader, this process; or the
+    server) alone on one CPU, every other party on the rest, the CPU alternating pair by pair.
+
+    Why: this machine's two CPUs differ in speed by up to 30 % for seconds at a time (the same
+    loop pinned to each: 71 against 88-93 ms), and a process stays on the CPU it ran on. Unpinned,
+    one run compared a server on the slow CPU with a reader on the fast one (server CPU 54.6 ms
+    per stream against the reader's 54.0), the next the reverse (35.5 against 50.4). Pinned, both
+    sides of a pair run on the same CPU. No-op where affinity cannot be set (one CPU, not Linux).
+    """
+
+    def __init__(self, others: list[int]) -> None:
+        self.others = others  # pids besides the reader: the upstream, and any other server
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.cpus = cpus if len(cpus) >= 2 else []
+
+    def pin(self, reader: int, pair: int) -> None:
+        if not self.cpus:
+            return
+        mine = self.cpus[pair % len(self.cpus)]
+        rest = set(self.cpus) - {mine}
+        for pid in {reader, os.getpid(), *self.others}:
+            with contextlib.suppress(OSError):  # a process that has exited
+                os.sched_setaffinity(pid, {mine} if pid == reader else rest)
+
+    def release(self) -> None:
+        for pid in {os.getpid(), *self.others}:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, set(self.cpus))
+
+
 def cpu_seconds(pid: int) -> float:
     """A process's user and system CPU time (`/proc/<pid>/stat`'s utime and stime)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -345,19 +376,22 @@ class Run:
                 "added_p50_ms": (statistics.median(server) - statistics.median(direct)) * 1000,
                 "added_paired_ms": ms(added), "rounds": rounds}
 
-    async def throughput(self, rounds: int) -> dict[str, Any]:
+    async def throughput(self, rounds: int, upstream_pid: int) -> dict[str, Any]:
         await self.direct.chat(THROUGHPUT_TOKENS)
         await self.server_chat("throughput", THROUGHPUT_TOKENS)
         direct, server, direct_cpu, server_cpu = [], [], [], []
+        pinning = Pinning([upstream_pid, self.client.pid])
 
-        async def direct_round() -> None:
+        async def direct_round(pair: int) -> None:
+            pinning.pin(os.getpid(), pair)
             cpu = time.process_time()
             _, elapsed, tokens = await self.direct.chat(THROUGHPUT_TOKENS)
             direct_cpu.append(time.process_time() - cpu)
             assert tokens == THROUGHPUT_TOKENS
             direct.append(THROUGHPUT_TOKENS / elapsed)
 
-        async def server_round() -> None:
+        async def server_round(pair: int) -> None:
+            pinning.pin(self.client.pid, pair)
             cpu = cpu_seconds(self.client.pid)
             _, elapsed, result = await self.server_chat("throughput", THROUGHPUT_TOKENS)
             server_cpu.append(cpu_seconds(self.client.pid) - cpu)
@@ -368,7 +402,8 @@ class Run:
             # The order swaps each round: this machine's speed comes in bursts (a VM's CPU share)
             # that a fixed order would meet at the same place of every pair.
             for side in (direct_round, server_round)[:: 1 if i % 2 else -1]:
-                await side()
+                await side(i)
+        pinning.release()
         ratios = [s / d for s, d in zip(server, direct, strict=True)]
         return {
             "direct_tokens_per_s": statistics.median(direct),
@@ -412,7 +447,7 @@ def server_env(home: str, base_url: str) -> dict[str, str]:
             "OPENROUTER_API_KEY": KEY}
 
 
-async def main_run(args: argparse.Namespace, origin: str) -> dict[str, Any]:
+async def main_run(args: argparse.Namespace, origin: str, upstream_pid: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     base_url = f"{origin}/api/v1"
     with tempfile.TemporaryDirectory() as home:
@@ -446,7 +481,7 @@ async def main_run(args: argparse.Namespace, origin: str) -> dict[str, Any]:
             print("big prompt done", file=sys.stderr)
             await run.server_chat("Benchmark prompt", SMALL_TOKENS)
             await direct.copy_server_request(origin)
-            results["throughput"] = await run.throughput(args.tp_rounds)
+            results["throughput"] = await run.throughput(args.tp_rounds, upstream_pid)
             print("throughput done", file=sys.stderr)
             if args.sequential:
                 results["sequential"] = await run.sequential(args.sequential)
@@ -680,7 +715,7 @@ def main() -> int:
         if args.only_catalogue:
             results = {"catalogue": asyncio.run(catalogue_run(origin, 50))}
         else:
-            results = asyncio.run(main_run(args, origin))
+            results = asyncio.run(main_run(args, origin, upstream.pid))
         if not args.only_relay and not args.only_catalogue:
             results["catalogue"] = asyncio.run(catalogue_run(origin, 50))
             results["startup"] = startup(10, origin)

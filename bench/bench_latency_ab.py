@@ -32,6 +32,7 @@ from bench_floor import (
     SMALL_TOKENS,
     THROUGHPUT_TOKENS,
     Direct,
+    Pinning,
     RawClient,
     Run,
     big_prompt,
@@ -51,7 +52,7 @@ async def start(tree: str, home: str, base_url: str) -> RawClient:
 
 
 async def compare(
-    trees: dict[str, str], rounds: int, origin: str, relay_rounds: int = 0
+    trees: dict[str, str], rounds: int, origin: str, relay_rounds: int = 0, upstream_pid: int = 0
 ) -> dict[str, Any]:
     base_url = f"{origin}/api/v1"
     with tempfile.TemporaryDirectory() as home_a, tempfile.TemporaryDirectory() as home_b:
@@ -74,7 +75,7 @@ async def compare(
                 results[size] = await interleaved(runs, direct, prompt, rounds)
                 print(f"{size} prompt done", file=sys.stderr)
             if relay_rounds:
-                results["relay"] = await relay(runs, direct, relay_rounds)
+                results["relay"] = await relay(runs, direct, relay_rounds, upstream_pid)
         finally:
             for client in clients.values():
                 await client.close()
@@ -113,16 +114,21 @@ async def interleaved(
     return out
 
 
-async def relay(runs: dict[str, Run], direct: Direct, rounds: int) -> dict[str, Any]:
-    """20,000-token streams: direct, A and B each round, the order rotating; each tree's ratio
-    to the direct stream of its round, and its server's CPU per stream."""
+async def relay(
+    runs: dict[str, Run], direct: Direct, rounds: int, upstream_pid: int
+) -> dict[str, Any]:
+    """20,000-token streams: direct, A and B each round, the order rotating, each stream's reader
+    alone on the round's CPU (`bench_floor.Pinning`); each tree's ratio to the direct stream of
+    its round, and its server's CPU per stream."""
     names = list(runs)
+    pinning = Pinning([upstream_pid, *(run.client.pid for run in runs.values())])
     sides = ["direct", *names]
     rates: dict[str, list[float]] = {side: [] for side in sides}
     cpu: dict[str, list[float]] = {name: [] for name in names}
     for i in range(rounds + 3):  # the first three warm every path
         turn = i % len(sides)
         for side in sides[turn:] + sides[:turn]:
+            pinning.pin(os.getpid() if side == "direct" else runs[side].client.pid, i)
             if side == "direct":
                 _, elapsed, _ = await direct.chat(THROUGHPUT_TOKENS)
             else:
@@ -132,6 +138,7 @@ async def relay(runs: dict[str, Run], direct: Direct, rounds: int) -> dict[str, 
                     cpu[side].append(cpu_seconds(runs[side].client.pid) - before)
             if i >= 3:
                 rates[side].append(THROUGHPUT_TOKENS / elapsed)
+    pinning.release()
     out: dict[str, Any] = {"rounds": rounds}
     for name in names:
         ratios = [s / d for s, d in zip(rates[name], rates["direct"], strict=True)]
@@ -177,7 +184,7 @@ def main() -> int:
     try:
         trees = {"a": str(Path(args.a).resolve()), "b": str(Path(args.b).resolve())}
         results = asyncio.run(
-            compare(trees, args.rounds, origin.rstrip("/"), args.relay_rounds))
+            compare(trees, args.rounds, origin.rstrip("/"), args.relay_rounds, upstream.pid))
     finally:
         upstream.terminate()
         upstream.wait(5)

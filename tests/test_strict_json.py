@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openrouter_lsp import strict_json
 from openrouter_lsp.logging_setup import REDACTED, register_secret
@@ -66,6 +68,15 @@ def test_plain_finite_values_take_orjson(value: Any) -> None:
 @pytest.mark.parametrize("value", STDLIB_DECIDES, ids=repr)
 def test_what_orjson_refuses_or_changes_takes_the_standard_library(value: Any) -> None:
     assert strict_json.fast_dumps(value) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",))), st.text(max_size=20))
+def test_strings_go_upstream_byte_for_byte_as_before(text: str, key: str) -> None:
+    """A request body's text (a prompt, a file) is sent as the very bytes `json=` sent; only a
+    float may be spelled otherwise (`1e-7` for `1e-07`)."""
+    value = {key: [text, {"content": text}], "n": [1, True, None]}
+    assert strict_json.dumps(value) == stdlib(value)
 
 
 @pytest.mark.parametrize(

@@ -354,8 +354,11 @@ class Core:
 
         if key != self.api_key():
             return
+        digest = key_digest(key)
+        if self._verdict == (digest, verdict):
+            return  # what every chat with a good key says again: nothing to announce
         before = self.key_status()
-        self._verdict = (key_digest(key), verdict)
+        self._verdict = (digest, verdict)
         if self.key_status() != before:
             self._announce()
 
