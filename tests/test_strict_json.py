@@ -163,3 +163,17 @@ def test_objects_go_through_the_default_as_before() -> None:
     body = outgoing.encode_body(Envelope(), default=default)
     assert json.loads(body) == {"jsonrpc": "2.0", "result": "red"}
     assert json.loads(body) == json.loads(outgoing.to_bytes(outgoing.encode(Envelope(), default)))
+
+
+def test_a_value_that_holds_itself_is_refused_as_before_not_walked_forever() -> None:
+    looped: list[Any] = [1]
+    looped.append(looped)
+    forked: list[Any] = []
+    forked.extend([forked, forked])  # each level doubles the paths: a walk must not follow them
+    for value in (looped, forked, {"a": {"b": looped}}):
+        assert not strict_json.plain_and_finite(value)
+        with pytest.raises(ValueError, match="Circular reference"):
+            strict_json.dumps(value)
+    shared = ["the same list"]
+    assert json.loads(strict_json.dumps({"a": shared, "b": shared})) == {
+        "a": ["the same list"], "b": ["the same list"]}

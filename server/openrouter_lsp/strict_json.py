@@ -17,7 +17,9 @@ Where the two encoders differ, `dumps` gives the standard library's answer:
 - anything but dicts, lists, tuples, strings, numbers, booleans and None (an enum, an attrs
   object a `default` would convert): sent to `json` too, which applies the `default`;
 - what orjson refuses (a lone surrogate, an integer beyond 64 bits, a non-string key, nesting
-  deeper than 255): `json` decides;
+  deeper than 255): `json` decides. The walk stops at that depth, and at a container it has
+  seen before (a value that holds itself, or one list twice): `json` decides those too, and
+  raises "Circular reference detected" for a cycle as it always did;
 - floats may be spelled differently (`0.00001` for `1e-05`): the same number to any parser.
 """
 
@@ -31,6 +33,7 @@ from typing import Any
 _orjson: ModuleType | None = None
 
 _COMPACT = (",", ":")
+MAX_DEPTH = 255  # orjson's own limit
 
 
 def load_orjson() -> None:
@@ -51,14 +54,17 @@ def plain_and_finite(value: Any) -> bool:
     """True when `value` holds only dicts, lists, tuples, strings, ints, finite floats, booleans
     and None: what orjson encodes exactly as `json` with `allow_nan=False` does."""
     isfinite = math.isfinite
-    stack = [value]
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list or kind is tuple:
-            stack.extend(item)
+        if kind is dict or kind is list or kind is tuple:
+            if depth == MAX_DEPTH or id(item) in seen:
+                return False
+            seen.add(id(item))
+            children = item.values() if kind is dict else item
+            stack.extend((child, depth + 1) for child in children)
         elif kind is float:
             if not isfinite(item):
                 return False
