@@ -17,8 +17,9 @@ Every latency is paired: direct round, server round, no-op round, repeated `--ro
 machine noise hits all three alike. Absolute numbers move with the machine's load; the ratios and
 differences within one run are what count.
 
-Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 201] [--sequential 2000]`; prints
-a markdown table with the issue's targets and writes `.bench/floor.json` and `.bench/floor.md`.
+Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 201] [--sequential 2000]
+[--paused 15]`; prints a markdown table with the issue's targets and writes `.bench/floor.json`
+and `.bench/floor.md`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ SMALL_TOKENS = 11
 BIG_PROMPT_CHARS = 400_000
 THROUGHPUT_TOKENS = 20_000
 BIG_RSS_CHATS = 60
+PAUSE_S = 1.5  # longer than the session's trim delay (1 s) after big requests
 SEARCHED = {"query": "gpt", "tools": True, "sort": "price"}
 PAGE = 100
 _decode = json.JSONDecoder().raw_decode
@@ -321,6 +323,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults(pid: int) -> int:
+    """A process's minor page faults so far (`/proc/<pid>/stat`'s minflt)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -427,6 +434,21 @@ class Run:
             "rounds": rounds,
         }
 
+    async def after_pause(self, prompt: str, chats: int) -> dict[str, Any]:
+        """First tokens of big prompts each sent after a pause longer than the session's trim
+        delay (`lsp.session.TRIM_AFTER_S`): what a user's occasional big prompt meets, where the
+        latency rounds measure a burst. Direct round, then server round, after each pause."""
+        direct, server, faults = [], [], []
+        for _ in range(chats):
+            await asyncio.sleep(PAUSE_S)
+            direct.append((await self.direct.chat(SMALL_TOKENS))[0])
+            before = minor_faults(self.client.pid)
+            server.append((await self.server_chat(prompt, SMALL_TOKENS))[0])
+            faults.append(minor_faults(self.client.pid) - before)
+        added = [s - d for s, d in zip(server, direct, strict=True)]
+        return {"direct_ms": ms(direct), "server_ms": ms(server), "added_paired_ms": ms(added),
+                "faults_p50": statistics.median(faults), "chats": chats}
+
     async def sequential(self, chats: int) -> dict[str, float]:
         for _ in range(200):  # the steady state: pools, caches and free lists filled
             await self.server_chat("sequential", SMALL_TOKENS)
@@ -478,6 +500,8 @@ async def main_run(args: argparse.Namespace, origin: str, upstream_pid: int) -> 
             await asyncio.sleep(1.5)  # the server returns a big request's heap once they pause
             results["rss_after_big_rounds_mb"] = rss_mb(client.pid)
             results.setdefault("rss_after_60_big_mb", float("nan"))  # fewer rounds than 60
+            if args.paused:
+                results["big_after_pause"] = await run.after_pause(prompt, args.paused)
             print("big prompt done", file=sys.stderr)
             await run.server_chat("Benchmark prompt", SMALL_TOKENS)
             await direct.copy_server_request(origin)
@@ -634,6 +658,7 @@ def relay_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("**Added first-token latency p50, 400,000-character prompt**",
          f"{b['added_p50_ms']:.2f} ms (paired p50 {b['added_paired_ms']['p50']:.2f}, "
          f"p95 {b['added_paired_ms']['p95']:.2f})", "≤ 1.5 ms"),
+        *paused_rows(r),
         ("Relay of a 20,000-token stream: direct / server",
          f"{t['direct_tokens_per_s']:,.0f} / {t['server_tokens_per_s']:,.0f} tokens/s", ""),
         ("**Relay ratio** server / direct, median of paired rounds (halves of the run; "
@@ -657,6 +682,17 @@ def relay_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                      f"{q['growth_mb']:+.1f} MB ({q['rss_before_mb']:.1f} → "
                      f"{q['rss_after_mb']:.1f})", "none"))
     return rows
+
+
+def paused_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    if "big_after_pause" not in r:
+        return []
+    p = r["big_after_pause"]
+    return [(f"Added first-token latency, 400,000-character prompt after a {PAUSE_S:g} s pause "
+             f"(the heap returned; {p['chats']} chats): paired p50 (server's minor page faults "
+             "per chat)",
+             f"{p['added_paired_ms']['p50']:.2f} ms ({p['faults_p50']:.0f}); direct / server "
+             f"{p['direct_ms']['p50']:.2f} / {p['server_ms']['p50']:.2f} ms", "")]
 
 
 def later_start_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -704,6 +740,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=300, help="latency rounds per prompt size")
     parser.add_argument("--tp-rounds", type=int, default=201, help="20,000-token streams each")
     parser.add_argument("--sequential", type=int, default=2000, help="0 to skip")
+    parser.add_argument("--paused", type=int, default=15,
+                        help="big prompts sent after a pause each (0 to skip)")
     parser.add_argument("--only-relay", action="store_true",
                         help="skip the catalogue, start-up and emulator measures")
     parser.add_argument("--only-catalogue", action="store_true",
