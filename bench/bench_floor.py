@@ -405,12 +405,14 @@ class Run:
             assert result["usage"]["completionTokens"] == THROUGHPUT_TOKENS
             server.append(THROUGHPUT_TOKENS / elapsed)
 
-        for i in range(rounds):
-            # The order swaps each round: this machine's speed comes in bursts (a VM's CPU share)
-            # that a fixed order would meet at the same place of every pair.
-            for side in (direct_round, server_round)[:: 1 if i % 2 else -1]:
-                await side(i)
-        pinning.release()
+        try:
+            for i in range(rounds):
+                # The order swaps each round: this machine's speed comes in bursts (a VM's CPU
+                # share) that a fixed order would meet at the same place of every pair.
+                for side in (direct_round, server_round)[:: 1 if i % 2 else -1]:
+                    await side(i)
+        finally:
+            pinning.release()
         ratios = [s / d for s, d in zip(server, direct, strict=True)]
         return {
             "direct_tokens_per_s": statistics.median(direct),

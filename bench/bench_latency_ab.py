@@ -125,20 +125,22 @@ async def relay(
     sides = ["direct", *names]
     rates: dict[str, list[float]] = {side: [] for side in sides}
     cpu: dict[str, list[float]] = {name: [] for name in names}
-    for i in range(rounds + 3):  # the first three warm every path
-        turn = i % len(sides)
-        for side in sides[turn:] + sides[:turn]:
-            pinning.pin(os.getpid() if side == "direct" else runs[side].client.pid, i)
-            if side == "direct":
-                _, elapsed, _ = await direct.chat(THROUGHPUT_TOKENS)
-            else:
-                before = cpu_seconds(runs[side].client.pid)
-                _, elapsed, _ = await runs[side].server_chat("throughput", THROUGHPUT_TOKENS)
+    try:
+        for i in range(rounds + 3):  # the first three warm every path
+            turn = i % len(sides)
+            for side in sides[turn:] + sides[:turn]:
+                pinning.pin(os.getpid() if side == "direct" else runs[side].client.pid, i)
+                if side == "direct":
+                    _, elapsed, _ = await direct.chat(THROUGHPUT_TOKENS)
+                else:
+                    before = cpu_seconds(runs[side].client.pid)
+                    _, elapsed, _ = await runs[side].server_chat("throughput", THROUGHPUT_TOKENS)
+                    if i >= 3:
+                        cpu[side].append(cpu_seconds(runs[side].client.pid) - before)
                 if i >= 3:
-                    cpu[side].append(cpu_seconds(runs[side].client.pid) - before)
-            if i >= 3:
-                rates[side].append(THROUGHPUT_TOKENS / elapsed)
-    pinning.release()
+                    rates[side].append(THROUGHPUT_TOKENS / elapsed)
+    finally:
+        pinning.release()
     out: dict[str, Any] = {"rounds": rounds}
     for name in names:
         ratios = [s / d for s, d in zip(rates[name], rates["direct"], strict=True)]
