@@ -102,8 +102,10 @@ def progress_encoding(rounds: int, chars: int) -> tuple[float, float]:
 
     from openrouter_lsp.lsp.pygls_adapter import notify_json
     from openrouter_lsp.server import build_server
+    from openrouter_lsp.strict_json import load_orjson
 
     server = build_server()
+    load_orjson()  # as the server does after `initialized`: messages are encoded by orjson
     server.protocol.set_writer(_Sink())
     values = [{"content": "tok " * (chars // 4)}] * 200
 
