@@ -6,6 +6,7 @@ the emulator recorded, each body valid against the official `ChatRequest` schema
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -52,6 +53,12 @@ async def test_chat_streams_progress_and_returns_the_whole_answer(
     assert usage["costUsd"] > 0
     assert recorded["body"]["stream"] is True
     assert recorded["disconnected"] is False
+    # The body goes as one JSON document of a stated length, not chunked (`sent_body.SentOnce`).
+    headers = recorded["headers"]
+    assert "transfer-encoding" not in headers
+    assert headers["content-type"] == "application/json"
+    compact = json.dumps(recorded["body"], ensure_ascii=False, separators=(",", ":"))
+    assert int(headers["content-length"]) == len(compact.encode())
 
 
 async def test_chat_without_a_token_streams_nothing(lsp: LspSession) -> None:

@@ -205,6 +205,10 @@ async def test_retried_before_the_first_token(
     assert result["content"].startswith("[emulator]")
     assert streamed(lsp, token) == result["content"]
     assert [r["status"] for r in chat_requests(emulator)] == [status, 200]
+    # Each attempt sends the whole body again (`SentOnce` lets go of it once sent).
+    first, second = chat_requests(emulator)
+    assert second["body"]["messages"] and first["body"] == second["body"]
+    assert first["headers"]["content-length"] == second["headers"]["content-length"]
 
 
 async def test_retry_honours_retry_after(lsp: LspSession, emulator: Any) -> None:

@@ -3,7 +3,9 @@ per-class copy of their module's namespace; the generated source leaves `linecac
 
 from __future__ import annotations
 
+import copy
 import linecache
+import pickle
 import typing
 
 import attrs
@@ -87,6 +89,9 @@ def test_lsprotocol_types_structure_validate_and_compare_after_slimming() -> Non
     assert converter.unstructure(location) == raw
     with pytest.raises(ValueError, match="start_line should be in range"):
         lsp.FoldingRange(start_line=-1, end_line=2)
+    assert pickle.loads(pickle.dumps(location)) == location  # `__getstate__`/`__setstate__`
+    assert copy.deepcopy(location) == location
+    assert attrs.evolve(location, uri="file:///b").uri == "file:///b"
     # Annotations made of objects still resolve from the generated `__init__`.
     assert typing.get_type_hints(lsp.FoldingRange.__init__)["start_line"] is int
 

@@ -64,3 +64,22 @@ def test_whole_names_without_a_set_per_model_match_as_the_set_did() -> None:
                 assert is_whole(facets, phrase) == (phrase in whole), (model.id, phrase)
                 checked += 1
     assert checked > 1000
+
+
+def test_releasing_freed_memory_collects_cycles_first() -> None:
+    """What the session runs once big requests pause: a finished chat's request sits in a cycle
+    (httpx's response and its stream), which trimming alone would never free."""
+    out = run_python(
+        "import gc, weakref\n"
+        "from openrouter_lsp import memory\n"
+        "gc.disable()\n"
+        "class Response: pass\n"
+        "response = Response(); response.stream = [response]\n"
+        "gone = weakref.ref(response)\n"
+        "del response\n"
+        "memory.return_free_heap()\n"
+        "print(gone() is None, end=' ')\n"
+        "memory.release_freed_memory()\n"
+        "print(gone() is None)\n"
+    )
+    assert out == "False True"

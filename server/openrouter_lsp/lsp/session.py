@@ -24,7 +24,7 @@ from typing import Any
 from pygls.lsp.server import LanguageServer
 
 from ..errors import InvalidInput
-from ..memory import return_free_heap
+from ..memory import release_freed_memory
 from ..protocol import FieldError
 from . import pygls_adapter as adapter
 from .framing import MAX_MESSAGE_BYTES_ENV, Frame, FrameDecoder, Oversized, Skipped
@@ -74,11 +74,11 @@ class Session:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop (a session driven by hand)
-            return_free_heap()
+            release_freed_memory()
             return
         if self._trim is not None:
             self._trim.cancel()
-        self._trim = loop.call_later(TRIM_AFTER_S, return_free_heap)
+        self._trim = loop.call_later(TRIM_AFTER_S, release_freed_memory)
 
     def restart_framing(self) -> None:
         self.decoder = FrameDecoder(self.max_body)

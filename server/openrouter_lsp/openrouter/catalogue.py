@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import hashlib
 import json
 import logging
@@ -21,7 +20,7 @@ from urllib.parse import quote
 from .. import wire
 from ..errors import InvalidInput, UpstreamError, upstream_error
 from ..logging_setup import clean_as_of, secrets_known
-from ..memory import return_free_heap, tune_malloc
+from ..memory import release_freed_memory, tune_malloc
 from ..protocol import ModelInfo, ModelsListParams, ProviderEndpoint
 from ..state_dir import write_atomic
 from .client import get_body, get_json
@@ -180,12 +179,6 @@ async def build_snapshot(base_url: str, body: bytes, fetched_at: float) -> Catal
             "bad_request", f"{where}: not a model list with a `data` array ({exc})."
         ) from None
     return CatalogueSnapshot(base_url, fragments, fetched_at, ids, facets)
-
-
-def release_freed_memory() -> None:
-    """Hand the parse's garbage back to the OS: a 337-model fetch briefly holds ~10 MB."""
-    gc.collect()
-    return_free_heap()
 
 
 def cache_path(folder: Path, base_url: str) -> Path:

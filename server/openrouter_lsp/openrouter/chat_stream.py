@@ -47,6 +47,7 @@ from .limits import (
     size_text,
 )
 from .numbers import UPSTREAM_JSON, loads
+from .sent_body import SentOnce
 from .sse import DONE, MalformedStream, SSEDecoder
 from .stream_parts import ToolCalls, detail_size, merge_details, whole_tool_calls
 
@@ -425,9 +426,12 @@ async def _attempt(
 
     request = stream.request
     responded = False
+    request_body = SentOnce(content)
     try:
         async with client.stream(
-            "POST", request.url, content=content, headers=request.headers, timeout=timeout
+            "POST", request.url, content=request_body,
+            headers={**request.headers, **request_body.headers},
+            timeout=timeout,
         ) as response:
             responded = True
             header_id = response.headers.get("x-generation-id")
