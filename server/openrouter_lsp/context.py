@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
-from . import code_cache, generated_code, protocol, wire
+from . import code_cache, protocol, wire
 from .core.service import Core
 from .protocol import AccountInfo, SettingsView, SignInResult
 
@@ -84,7 +83,7 @@ class ServerContext:
     def on_initialize(self) -> None:
         # Called by the `initialize` handler, before pygls writes the result: the callback runs
         # once the result is out, its generated (un)structuring code compiled.
-        asyncio.get_running_loop().call_soon(_complete_start_up)
+        asyncio.get_running_loop().call_soon(code_cache.complete_start_up)
 
     async def on_initialized(self) -> None:
         self._settled = asyncio.Event()
@@ -116,15 +115,6 @@ class ServerContext:
         self.core.close()
 
         await close_http_client()
-
-
-def _complete_start_up() -> None:
-    started = time.perf_counter()
-    rebound = generated_code.slim_attrs_globals()
-    generated_code.drop_generated_sources()
-    log.debug("Rebound %d generated methods in %.1f ms", rebound,
-              (time.perf_counter() - started) * 1000)
-    code_cache.complete_start_up()  # ends by returning what was freed to the OS
 
 
 def _preload_request_path() -> Any:
