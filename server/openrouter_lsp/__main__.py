@@ -12,6 +12,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _serve(log_level: str, tcp: str | None) -> int:
+    from . import generated_code
     from .code_cache import install
     from .state_dir import configured_folder
 
@@ -19,15 +20,11 @@ def _serve(log_level: str, tcp: str | None) -> int:
     # keep the server from starting.
     with contextlib.suppress(Exception):
         install(configured_folder())
+    generated_code.install()  # attrs' generated code keeps only the globals it reads
     import pygls.lsp.server  # noqa: F401 - first, with the cyclic GC collecting as usual
 
-    from .generated_code import drop_generated_sources, slim_attrs_globals
-
-    # What attrs keeps of lsprotocol's generated code (~7 MB), freed before the server's own
-    # imports, which then reuse that memory (see generated_code). Never a reason not to start.
-    with contextlib.suppress(Exception):
-        slim_attrs_globals()
-        drop_generated_sources()
+    # Before the server's own imports, which reuse what this frees (see generated_code).
+    generated_code.drop_generated_sources()
     # pygls and lsprotocol leave ~100,000 long-lived objects; every later GC pass would re-scan
     # them (~20 ms during our own imports alone). Freeze them: later passes skip them.
     gc.freeze()

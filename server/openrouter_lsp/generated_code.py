@@ -1,94 +1,70 @@
-"""What attrs keeps of the code it generates, trimmed at start-up (-6 MB resident).
+"""What attrs keeps of the code it generates, kept small (-6.5 MB resident).
 
-attrs (26.1) writes each class's `__init__`, `__eq__`, `__repr__`... as source text and compiles
-it. Two things outlive that, neither needed to run the code:
+attrs (26.1) writes each class's `__init__`, `__eq__`, `__repr__`... as source text, compiles it
+and runs it with `eval`. Two things outlive that, neither needed to run the code:
 
-- **A copy of the module's namespace per class.** The generated methods' globals are a new dict
-  per class into which attrs copies the defining module's whole namespace, "so that
-  `typing.get_type_hints(C.__init__)` resolves string types" (python-attrs/attrs#1596).
-  `lsprotocol.types` defines 554 classes in one module, so the copies grow with it: 554 dicts of
-  up to 690 names, 5.5 MB, where the code reads ~5 names each. `slim_attrs_globals` gives each
-  class's methods a dict of the names their code reads (`co_names`, which also lists attribute
-  names: a superset), 240 bytes on average. Nothing here calls `get_type_hints` on a generated
-  method (pygls reads its handlers', cattrs the classes'), and lsprotocol's annotations are
-  objects, not strings.
+- **A copy of the module's namespace per class.** The globals attrs evaluates the code in (and
+  so the generated methods' `__globals__`) are a new dict per class into which it copies the
+  defining module's whole namespace, "so that `typing.get_type_hints(C.__init__)` resolves
+  string types" (python-attrs/attrs#1596). `lsprotocol.types` defines 554 classes in one
+  module, so the copies grow with it: 554 dicts of up to 690 names, 5.5 MB, where the code reads
+  ~5 names each. `install` gives attrs' `_make` an `eval` of its own (the hook `code_cache` uses
+  for `compile`): the code runs in a dict of the names it reads (`co_names`, which also lists
+  attribute names: a superset), 240 bytes on average, and attrs' copy is freed as soon as the
+  class is built. Nothing here calls `get_type_hints` on a generated method (pygls reads its
+  handlers', cattrs the classes'), and lsprotocol's annotations are objects, not strings.
+  `tests/test_generated_code.py` fails if attrs stops evaluating through that name.
 - **The source text, in `linecache`**, so that tracebacks and debuggers can show it: ~680
   entries, 1.9 MB. `drop_generated_sources` clears the cache; a traceback through a generated
   method then shows no source line, and lines of real files are read again when needed.
 
-`__main__` runs both once pygls is imported, before `gc.freeze` and the server's own imports
-(~9 ms of start-up, `bench_startup_ab.py`: 351 -> 360 ms). Run after `initialize` instead, the
-freed memory stayed as holes in the heap that the chat path then allocated from: the relay ratio
-measured 0.7-2.0 % lower in four `bench_latency_ab.py` pairs, against 0.1-0.8 % this way.
+`__main__` installs the `eval` before importing pygls and clears `linecache` right after, before
+the server's own imports, which reuse what that frees. Both were first done after `initialize`
+(rebinding each class's methods, ~15 ms): the freed memory then stayed as holes in the heap that
+the chat path allocated from, and the relay ratio measured 0.3-1.3 % lower (`bench_latency_ab`).
 Measured by `bench/bench_floor.py`'s RSS rows (see the README).
 """
 
 from __future__ import annotations
 
 import builtins
+import importlib
 import linecache
-import sys
 import types
-from collections.abc import Iterator
+from typing import Any
 
-# attrs names the code it compiles "<attrs generated methods module.Class>" (and similar).
-_ATTRS_FILENAME_PREFIX = "<attrs generated"
+# The module that evaluates the code attrs generates, calling `eval` by its global name.
+GENERATING_MODULE = "attr._make"
+_builtin_eval = eval
 
 
-def slim_attrs_globals() -> int:
-    """Rebind every attrs-generated method in the loaded modules to globals holding only the
-    names its class's generated code reads; returns how many methods were rebound."""
-    rebound = 0
-    for cls in _attrs_classes():
-        methods = {
-            name: value
-            for name, value in vars(cls).items()
-            if isinstance(value, types.FunctionType)
-            and value.__code__.co_filename.startswith(_ATTRS_FILENAME_PREFIX)
-            and value.__globals__ is not _module_namespace(cls)
-        }
-        slim_by_copy: dict[int, dict[str, object]] = {}
-        for method in methods.values():
-            copied = method.__globals__
-            if id(copied) not in slim_by_copy:
-                sharing = [m for m in methods.values() if m.__globals__ is copied]
-                slim_by_copy[id(copied)] = _slim(copied, sharing)
-        for name, method in methods.items():
-            setattr(cls, name, _rebound(method, slim_by_copy[id(method.__globals__)]))
-            rebound += 1
-    return rebound
+def install() -> bool:
+    """Give attrs' `_make` an `eval` that runs its generated code with slim globals (imports
+    it); False if attrs cannot take it (then nothing changes)."""
+    try:
+        module = importlib.import_module(GENERATING_MODULE)
+    except ImportError:
+        return False
+    module.eval = slim_eval  # type: ignore[attr-defined]
+    return True
+
+
+def slim_eval(
+    source: Any, globals: dict[str, Any] | None = None, locals: Any = None
+) -> Any:
+    """`eval`, with compiled code run in a dict of only the names it reads from `globals`."""
+    if type(source) is not types.CodeType or type(globals) is not dict:
+        return _builtin_eval(source, globals, locals)
+    slim = {name: globals[name] for name in _names_read(source) if name in globals}
+    slim["__builtins__"] = globals.get("__builtins__", builtins.__dict__)
+    result = _builtin_eval(source, slim, locals)
+    if locals is None:  # what the code defined went to its globals, where attrs reads it back
+        globals.update(slim)
+    return result
 
 
 def drop_generated_sources() -> None:
     linecache.clearcache()
-
-
-def _attrs_classes() -> Iterator[type]:
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for value in list(namespace.values()):
-            if (
-                isinstance(value, type)
-                and "__attrs_attrs__" in vars(value)
-                and value.__module__ == module.__name__
-            ):
-                yield value
-
-
-def _module_namespace(cls: type) -> dict[str, object] | None:
-    module = sys.modules.get(cls.__module__)
-    return getattr(module, "__dict__", None)
-
-
-def _slim(copied: dict[str, object], methods: list[types.FunctionType]) -> dict[str, object]:
-    read: set[str] = set()
-    for method in methods:
-        read |= _names_read(method.__code__)
-    slim = {name: copied[name] for name in read if name in copied}
-    slim["__builtins__"] = copied.get("__builtins__", builtins.__dict__)
-    return slim
 
 
 def _names_read(code: types.CodeType) -> set[str]:
@@ -99,14 +75,3 @@ def _names_read(code: types.CodeType) -> set[str]:
     return names
 
 
-def _rebound(method: types.FunctionType, slim: dict[str, object]) -> types.FunctionType:
-    rebound = types.FunctionType(
-        method.__code__, slim, method.__name__, method.__defaults__, method.__closure__
-    )
-    rebound.__kwdefaults__ = method.__kwdefaults__
-    rebound.__annotations__ = method.__annotations__
-    rebound.__qualname__ = method.__qualname__
-    rebound.__doc__ = method.__doc__
-    rebound.__module__ = method.__module__
-    rebound.__dict__.update(method.__dict__)
-    return rebound
