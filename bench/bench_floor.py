@@ -283,6 +283,44 @@ class Direct:
         return first, time.perf_counter() - started, len(contents)
 
 
+class DirectProcess:
+    """A `Direct` reader in a process of its own (`floor_direct.py`): one stream per request."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    @classmethod
+    async def start(cls, base_url: str, origin: str) -> DirectProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(HERE / "floor_direct.py"), base_url, origin,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        reader = cls(process)
+        assert process.stdout is not None
+        line = await process.stdout.readline()
+        if line.strip() != b"ready":
+            await reader.close()
+            raise RuntimeError(f"the direct reader did not start: {line!r}")
+        return reader
+
+    async def chat(self, max_tokens: int) -> tuple[float, int, float]:
+        """(elapsed s, tokens, CPU s) of one stream, as the reader measured them."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(b"%d\n" % max_tokens)
+        await self.process.stdin.drain()
+        elapsed, tokens, cpu = (await self.process.stdout.readline()).split()
+        return float(elapsed), int(tokens), float(cpu)
+
+    async def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except asyncio.TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
 # -- the run ------------------------------------------------------------------------------------
 
 
@@ -344,20 +382,24 @@ class Run:
         self.origin = origin
         self.rounds = 0
 
-    def chat_frame(self, prompt: str, max_tokens: int) -> tuple[str, int, bytes]:
+    def chat_frame(self, prompt: str, max_tokens: int,
+                   client: RawClient | None = None) -> tuple[str, int, bytes]:
         self.rounds += 1
         token = f"t{self.rounds}"
-        msg_id, data = self.client.prepare("openrouter/chat", {
+        msg_id, data = (client or self.client).prepare("openrouter/chat", {
             "messages": [{"role": "user", "content": prompt}], "modelId": MODEL,
             "maxTokens": max_tokens, "partialResultToken": token,
         })
         return token, msg_id, data
 
-    async def server_chat(self, prompt: str, max_tokens: int) -> tuple[float, float, Any]:
-        token, msg_id, data = self.chat_frame(prompt, max_tokens)
-        started, answered, result = await self.client.send(msg_id, data)
-        first = self.client.first_progress.pop(token) - started
-        chars = self.client.progress_chars.pop(token)
+    async def server_chat(self, prompt: str, max_tokens: int,
+                          client: RawClient | None = None) -> tuple[float, float, Any]:
+        """One chat with the run's server (or `client`): first progress, answer, result."""
+        client = client or self.client
+        token, msg_id, data = self.chat_frame(prompt, max_tokens, client)
+        started, answered, result = await client.send(msg_id, data)
+        first = client.first_progress.pop(token) - started
+        chars = client.progress_chars.pop(token)
         assert chars == len(result["content"]), (chars, len(result["content"]))
         return first, answered - started, result
 
@@ -383,27 +425,37 @@ class Run:
                 "added_p50_ms": (statistics.median(server) - statistics.median(direct)) * 1000,
                 "added_paired_ms": ms(added), "rounds": rounds}
 
-    async def throughput(self, rounds: int, upstream_pid: int) -> dict[str, Any]:
-        await self.direct.chat(THROUGHPUT_TOKENS)
-        await self.server_chat("throughput", THROUGHPUT_TOKENS)
-        direct, server, direct_cpu, server_cpu = [], [], [], []
-        pinning = Pinning([upstream_pid, self.client.pid])
+    async def throughput(self, rounds: int, upstream_pid: int, servers: list[RawClient],
+                         readers: list[DirectProcess]) -> dict[str, Any]:
+        """Relay rounds: round i pairs server process `i % S` with reader process `(i // S) % R`,
+        so every server meets every reader (see `floor_direct.py` for why several of each)."""
+        everyone = [upstream_pid, *(s.pid for s in servers), *(r.pid for r in readers)]
+        pinning = Pinning(everyone)
+        for reader in readers:
+            await reader.chat(THROUGHPUT_TOKENS)
+        for server in servers:
+            await self.server_chat("throughput", THROUGHPUT_TOKENS, server)
+        direct, server_tps, direct_cpu, server_cpu = [], [], [], []
+        server_of, reader_of = [], []
 
         async def direct_round(pair: int) -> None:
-            pinning.pin(os.getpid(), pair)
-            cpu = time.process_time()
-            _, elapsed, tokens = await self.direct.chat(THROUGHPUT_TOKENS)
-            direct_cpu.append(time.process_time() - cpu)
+            reader = readers[(pair // len(servers)) % len(readers)]
+            pinning.pin(reader.pid, pair)
+            elapsed, tokens, cpu = await reader.chat(THROUGHPUT_TOKENS)
+            direct_cpu.append(cpu)
             assert tokens == THROUGHPUT_TOKENS
             direct.append(THROUGHPUT_TOKENS / elapsed)
+            reader_of.append(readers.index(reader))
 
         async def server_round(pair: int) -> None:
-            pinning.pin(self.client.pid, pair)
-            cpu = cpu_seconds(self.client.pid)
-            _, elapsed, result = await self.server_chat("throughput", THROUGHPUT_TOKENS)
-            server_cpu.append(cpu_seconds(self.client.pid) - cpu)
+            client = servers[pair % len(servers)]
+            pinning.pin(client.pid, pair)
+            cpu = cpu_seconds(client.pid)
+            _, elapsed, result = await self.server_chat("throughput", THROUGHPUT_TOKENS, client)
+            server_cpu.append(cpu_seconds(client.pid) - cpu)
             assert result["usage"]["completionTokens"] == THROUGHPUT_TOKENS
-            server.append(THROUGHPUT_TOKENS / elapsed)
+            server_tps.append(THROUGHPUT_TOKENS / elapsed)
+            server_of.append(servers.index(client))
 
         try:
             for i in range(rounds):
@@ -413,23 +465,31 @@ class Run:
                     await side(i)
         finally:
             pinning.release()
-        ratios = [s / d for s, d in zip(server, direct, strict=True)]
+        ratios = [s / d for s, d in zip(server_tps, direct, strict=True)]
+
+        def by_process(owner: list[int], count: int) -> list[float]:
+            return [statistics.median([r for r, o in zip(ratios, owner, strict=True) if o == k])
+                    for k in range(count)]
+
         return {
             "direct_tokens_per_s": statistics.median(direct),
-            "server_tokens_per_s": statistics.median(server),
+            "server_tokens_per_s": statistics.median(server_tps),
             # Each server round runs right after its direct round, under the same load: the
             # median of these paired ratios is steadier than a ratio of two medians, which a
             # few slow rounds on one side only move (kept below for comparison).
             "ratio": statistics.median(ratios),
-            "ratio_of_medians": statistics.median(server) / statistics.median(direct),
+            "ratio_of_medians": statistics.median(server_tps) / statistics.median(direct),
             # Two halves of the run, as two shorter runs: they agree when the rounds suffice.
             "ratio_first_half": statistics.median(ratios[: rounds // 2]),
             "ratio_second_half": statistics.median(ratios[rounds // 2 :]),
             # By the order within the pair (odd rounds: direct first), to see any order effect.
             "ratio_direct_first": statistics.median(ratios[1::2]),
             "ratio_server_first": statistics.median(ratios[0::2]),
-            # CPU per stream, which the machine's bursts do not stretch: the server process's
-            # (from /proc) and the direct reader's (this process's, the stream's reading only).
+            # The spread between processes: each server's (each reader's) median paired ratio.
+            "ratio_by_server": by_process(server_of, len(servers)),
+            "ratio_by_reader": by_process(reader_of, len(readers)),
+            # CPU per stream, which the machine's bursts do not stretch: the server processes'
+            # (from /proc) and the readers' (their own process time for the stream's reading).
             # Means: /proc counts in 10 ms ticks, so one stream's figure is a multiple of 10.
             "server_cpu_ms": statistics.mean(server_cpu) * 1000,
             "direct_cpu_ms": statistics.mean(direct_cpu) * 1000,
@@ -505,9 +565,7 @@ async def main_run(args: argparse.Namespace, origin: str, upstream_pid: int) -> 
             if args.paused:
                 results["big_after_pause"] = await run.after_pause(prompt, args.paused)
             print("big prompt done", file=sys.stderr)
-            await run.server_chat("Benchmark prompt", SMALL_TOKENS)
-            await direct.copy_server_request(origin)
-            results["throughput"] = await run.throughput(args.tp_rounds, upstream_pid)
+            results["throughput"] = await relay_rounds(run, args, base_url, origin, upstream_pid)
             print("throughput done", file=sys.stderr)
             if args.sequential:
                 results["sequential"] = await run.sequential(args.sequential)
@@ -517,6 +575,32 @@ async def main_run(args: argparse.Namespace, origin: str, upstream_pid: int) -> 
         if not args.only_relay:
             results["later_start"] = await later_start_rss(home, base_url)
     return results
+
+
+async def relay_rounds(run: Run, args: argparse.Namespace, base_url: str, origin: str,
+                       upstream_pid: int) -> dict[str, Any]:
+    """`--relay-processes` servers (the run's own and fresh ones) against as many direct reader
+    processes, started once the server's plain request is the upstream's last."""
+    servers = [run.client]
+    readers: list[DirectProcess] = []
+    homes = [tempfile.TemporaryDirectory() for _ in range(args.relay_processes - 1)]
+    try:
+        for home in homes:
+            server = await RawClient.start(server_env(home.name, base_url))
+            servers.append(server)
+            await server.initialize()
+        for server in servers:  # each one's first chat; the run's server's is the last request
+            await run.server_chat("Benchmark prompt", SMALL_TOKENS, server)
+        for _ in range(args.relay_processes):
+            readers.append(await DirectProcess.start(base_url, origin))
+        return await run.throughput(args.tp_rounds, upstream_pid, servers, readers)
+    finally:
+        for reader in readers:
+            await reader.close()
+        for server in servers[1:]:
+            await server.close()
+        for home in homes:
+            home.cleanup()
 
 
 async def later_start_rss(home: str, base_url: str) -> dict[str, float]:
@@ -669,6 +753,10 @@ def relay_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
          f"{t['ratio_of_medians']:.3f})", "≥ 0.95x"),
         ("Relay ratio of the rounds where the direct stream ran first / second",
          f"{t['ratio_direct_first']:.3f}x / {t['ratio_server_first']:.3f}x", ""),
+        (f"Relay ratio by process, {len(t['ratio_by_server'])} servers / "
+         f"{len(t['ratio_by_reader'])} direct readers (each one's median)",
+         f"{' '.join(f'{x:.3f}' for x in t['ratio_by_server'])} / "
+         f"{' '.join(f'{x:.3f}' for x in t['ratio_by_reader'])}", ""),
         ("Relay CPU per 20,000-token stream: direct reader / server process (mean)",
          f"{t['direct_cpu_ms']:.1f} / {t['server_cpu_ms']:.1f} ms", ""),
         ("**RSS idle after the catalogue**, the first start in a new state folder (idle before it)",
@@ -741,6 +829,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=300, help="latency rounds per prompt size")
     parser.add_argument("--tp-rounds", type=int, default=201, help="20,000-token streams each")
+    parser.add_argument("--relay-processes", type=int, default=3,
+                        help="server processes and direct reader processes in the relay rounds")
     parser.add_argument("--sequential", type=int, default=2000, help="0 to skip")
     parser.add_argument("--paused", type=int, default=15,
                         help="big prompts sent after a pause each (0 to skip)")
