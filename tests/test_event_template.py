@@ -146,6 +146,8 @@ class Recorder:
                     for data in events:
                         first = not stream.has_text
                         stream.handle(data)
+                        if stream.done:
+                            break  # [DONE] ends the answer, within a read too
                         if first and stream.has_text:
                             stream.emit()  # the first text goes out at once
                     stream.emit()

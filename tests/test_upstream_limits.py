@@ -68,6 +68,34 @@ async def test_the_chat_deadline_ends_endless_keepalives_and_keeps_the_text(
     assert data["partialContent"] == "Thinking about it" == streamed(lsp, token)
 
 
+async def done_then_an_open_body(_: Request, writer: asyncio.StreamWriter) -> None:
+    """A complete answer, [DONE], then a body that never ends (no length: the close ends it)."""
+    writer.write(head(Content_Type="text/event-stream"))
+    writer.write(sse(chunk("Complete "), chunk("answer", usage={"prompt_tokens": 3,
+                     "completion_tokens": 2, "total_tokens": 5}), "[DONE]"))
+    while True:  # until the server under test hangs up
+        writer.write(b": OPENROUTER PROCESSING\n\ndata: " + chunk("not ours").encode() + b"\n\n")
+        await writer.drain()
+        await asyncio.sleep(TICK_S)
+
+
+async def test_a_body_left_open_after_done_ends_the_chat_with_its_answer(
+    tmp_path: Path, upstream: LoopbackUpstream
+) -> None:
+    """The body's end is read for a short while only (`chat_stream._drain`): the answer is what
+    came before [DONE], well before the chat deadline, and the server goes on serving."""
+    upstream.routes["/chat/completions"] = done_then_an_open_body
+    async with running_session(
+        tmp_path, upstream, TEST_KEY, OPENROUTER_LSP_CHAT_DEADLINE_S="10"
+    ) as lsp:
+        token = new_token()
+        result = await chat(lsp, partialResultToken=token)
+        again = await chat(lsp)
+    assert result["content"] == "Complete answer" == streamed(lsp, token) == again["content"]
+    assert result["usage"]["completionTokens"] == 2
+    assert [r.path for r in upstream.requests].count("/chat/completions") == 2
+
+
 async def test_the_chat_deadline_ends_headers_trickled_a_byte_at_a_time(
     tmp_path: Path, upstream: LoopbackUpstream
 ) -> None:

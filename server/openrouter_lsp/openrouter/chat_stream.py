@@ -205,6 +205,8 @@ class _Stream:
         other events of its HTTP read (a dozen in a fast stream's first read)."""
         for index, data in enumerate(events):
             self.handle(data)
+            if self.done:
+                return []  # nothing after [DONE] belongs to the answer, even in the same read
             if self.has_text:
                 self.emit()
                 return events[index + 1 :]
@@ -226,6 +228,8 @@ class _Stream:
             if index == count:
                 return
             self.handle(events[index])
+            if self.done:
+                return  # nothing after [DONE] belongs to the answer, even in the same read
             index += 1
 
     def _cut_to_limit(self, before: int) -> None:
@@ -513,15 +517,24 @@ async def _read_events(stream: _Stream, response: httpx.Response) -> None:
 
 
 async def _drain(chunks: Any) -> None:
-    """Read the end of the HTTP body after [DONE] so the connection goes back to the pool."""
+    """Read the end of the HTTP body after [DONE] so the connection goes back to the pool.
 
-    async def exhaust() -> None:
-        async for _ in chunks:
-            pass
-
-    # Not drained in time: the connection is closed instead of reused; the answer is complete.
+    Not drained in time: the connection is closed instead of reused; the answer is complete.
+    Under `asyncio.timeout` where there is one (3.11+), in this task: `wait_for` ran the reading
+    in a task of its own, and its start and the wake-ups back took ~0.2 of the 0.29 ms from
+    [DONE] to the body's end (already in the last read) at the end of every chat.
+    """
     with contextlib.suppress(asyncio.TimeoutError, Exception):
-        await asyncio.wait_for(exhaust(), DRAIN_TIMEOUT_S)
+        if _timeout is not None:
+            async with _timeout(DRAIN_TIMEOUT_S):
+                await _exhaust(chunks)
+        else:
+            await asyncio.wait_for(_exhaust(chunks), DRAIN_TIMEOUT_S)
+
+
+async def _exhaust(chunks: Any) -> None:
+    async for _ in chunks:
+        pass
 
 
 _UNBOUNDED = 1 << 62
