@@ -14,12 +14,14 @@ Three parties, each as thin as it can be, so that what is left is the server's o
   frame reader, the arrival time taken when the bytes are read, before any parsing).
 
 Every latency is paired: direct round, server round, no-op round, repeated `--rounds` times so
-machine noise hits all three alike. Absolute numbers move with the machine's load; the ratios and
-differences within one run are what count.
+machine noise hits all three alike. The relay rounds pair `--relay-processes` server processes
+with as many direct readers, each in a process of its own (`floor_direct.py`): one process of
+either side can be several per cent faster or slower than another for its whole life. Absolute
+numbers move with the machine's load; the ratios and differences within one run are what count.
 
-Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 201] [--sequential 2000]
-[--paused 15]`; prints a markdown table with the issue's targets and writes `.bench/floor.json`
-and `.bench/floor.md`.
+Run: `python bench/bench_floor.py [--rounds 300] [--tp-rounds 201] [--relay-processes 3]
+[--sequential 2000] [--paused 15]`; prints a markdown table with the issue's targets and writes
+`.bench/floor.json` and `.bench/floor.md`.
 """
 
 from __future__ import annotations
