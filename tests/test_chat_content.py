@@ -246,10 +246,29 @@ async def test_role_rules_are_named(lsp: LspSession) -> None:
         {"role": "user", "content": "x", "toolCallId": "c1"},
         {"role": "assistant", "content": [
             {"type": "image_url", "imageUrl": {"url": "https://example.com/a.png"}}]},
+        {"role": "user", "content": "y", "toolCalls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "content": "z", "toolCallId": "c1",
+         "reasoningDetails": [{"type": "reasoning.text", "text": "t"}]},
+        {"role": "assistant", "content": "a",
+         "attachments": [{"kind": "document", "uri": "file:///a.py"}]},
+        {"role": "assistant", "content": None, "toolCalls": [
+            {"id": "c2", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+         "reasoningDetails": [{"type": "reasoning.text", "text": "t"}]},
     ]
     errors = field_errors(await chat_error(lsp, messages=messages, modelId=GPT))
-    assert set(errors) == {"messages[0].content", "messages[1].toolCallId",
-                           "messages[2].toolCallId", "messages[3].content[0]"}
+    assert errors == {
+        "messages[0].content": "may be null only in an assistant message with toolCalls",
+        "messages[1].toolCallId": "is required in a tool message (the id of the call it answers)",
+        "messages[2].toolCallId": 'belongs only to a "tool" message',
+        "messages[3].content[0]": "images belong only in user messages",
+        "messages[4].toolCalls": 'belongs only to a "assistant" message',
+        "messages[5].reasoningDetails": 'belongs only to a "assistant" message',
+        "messages[6].attachments": 'belongs only to a "user" message',
+        # Every problem is named, the unopened document too:
+        "messages[6].attachments[0].uri": "is not a document open in the editor (the server "
+        "quotes only documents synced with didOpen/didChange)",
+    }
 
 
 # --- attachments -------------------------------------------------------------------------------

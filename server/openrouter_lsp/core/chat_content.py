@@ -13,6 +13,7 @@ a borderline prompt are left to the service, whose tokenizer is exact.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any
 
@@ -38,6 +39,13 @@ CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD = 4
 IMAGE_TOKENS = 1_600
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The fields only one role may carry: (wire name, attribute, that role).
+_ROLE_FIELDS = (
+    ("toolCalls", "tool_calls", "assistant"),
+    ("reasoningDetails", "reasoning_details", "assistant"),
+    ("toolCallId", "tool_call_id", "tool"),
+    ("attachments", "attachments", "user"),
+)
 
 
 def message_text(message: ChatMessage) -> str:
@@ -69,7 +77,8 @@ async def prepare(
             errors.extend(exc.errors)
     if errors:
         raise InvalidInput(errors)
-    prepared = attrs.evolve(params, messages=messages)
+    unchanged = all(map(operator.is_, messages, params.messages))
+    prepared = params if unchanged else attrs.evolve(params, messages=messages)
     if model is not None and model.context_length and not settings.middle_out_transform:
         _check_context(prepared, model)
     return prepared
@@ -136,9 +145,8 @@ def _role_problems(message: ChatMessage, path: str) -> list[FieldError]:
         problems.append(FieldError(
             f"{path}.content", "may be null only in an assistant message with toolCalls"
         ))
-    for field, allowed in (("toolCalls", "assistant"), ("reasoningDetails", "assistant"),
-                           ("toolCallId", "tool"), ("attachments", "user")):
-        value = getattr(message, _snake(field))
+    for field, attribute, allowed in _ROLE_FIELDS:
+        value = getattr(message, attribute)
         if value is not None and role != allowed:
             problems.append(FieldError(f"{path}.{field}", f'belongs only to a "{allowed}" message'))
     if role == "tool" and not message.tool_call_id:
@@ -146,10 +154,6 @@ def _role_problems(message: ChatMessage, path: str) -> list[FieldError]:
             f"{path}.toolCallId", "is required in a tool message (the id of the call it answers)"
         ))
     return problems
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)
 
 
 async def _part(
