@@ -591,7 +591,8 @@ async def relay_rounds(run: Run, args: argparse.Namespace, base_url: str, origin
             server = await RawClient.start(server_env(home.name, base_url))
             servers.append(server)
             await server.initialize()
-        for server in servers:  # each one's first chat; the run's server's is the last request
+        # Each new server's first chat, then the run's server's: the readers copy its body.
+        for server in [*servers[1:], run.client]:
             await run.server_chat("Benchmark prompt", SMALL_TOKENS, server)
         for _ in range(args.relay_processes):
             readers.append(await DirectProcess.start(base_url, origin))
