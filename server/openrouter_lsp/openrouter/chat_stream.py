@@ -28,7 +28,7 @@ import attrs
 from .. import strict_json
 from ..errors import UpstreamError, upstream_error
 from ..protocol import ErrorKind
-from .body import BadEncoding, BodyTooLarge, iter_body, read_body, read_prefix
+from .body import BadEncoding, BodyTooLarge, read_body, read_prefix, stream_body
 from .client import CONNECT_TIMEOUT_S, http_client
 from .errors import (
     clean_text,
@@ -486,8 +486,7 @@ def _redirect_error(request: ChatRequest, status: int, location: str | None) -> 
 
 async def _read_events(stream: _Stream, response: httpx.Response) -> None:
     decoder = SSEDecoder(MAX_SSE_LINE_CHARS.count())
-    # The body's own size is bounded by the answer and event caps, not by a byte count.
-    chunks = iter_body(response, _UNBOUNDED)
+    chunks = stream_body(response)
     read = stream.read
     try:
         async for chunk in chunks:
@@ -535,9 +534,6 @@ async def _within(seconds: float, work: Awaitable[_T]) -> _T:
         return await asyncio.wait_for(work, seconds)
     async with _timeout(seconds):
         return await work
-
-
-_UNBOUNDED = 1 << 62
 
 
 async def _read_json_body(stream: _Stream, response: httpx.Response) -> bytes:
